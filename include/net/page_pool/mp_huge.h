@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Hugepage memory provider for page pools.
+ *
+ * A binding reserves 2 MiB huge pages, DMA-maps each once per (device,
+ * direction) and carves them into PAGE_SIZE netmem for the page pools of
+ * one or several rx queues of a device. See net/core/mp_huge.c.
+ */
+#ifndef _NET_PAGE_POOL_MP_HUGE_H
+#define _NET_PAGE_POOL_MP_HUGE_H
+
+#include <linux/sizes.h>
+#include <linux/types.h>
+#include <net/page_pool/pp_policy.h>
+
+struct mp_huge_binding;
+struct net_device;
+struct netdev_rx_queue;
+struct netlink_ext_ack;
+struct seq_file;
+
+/* One block is one 2 MiB huge page: order 9 with 4 KiB pages. */
+#define MP_HUGE_SHIFT		21
+#define MP_HUGE_ORDER		(MP_HUGE_SHIFT - PAGE_SHIFT)
+#define MP_HUGE_PAGES		(1U << MP_HUGE_ORDER)
+
+/* Blocks one binding may hold: 1 GiB. */
+#define MP_HUGE_MAX_BLOCKS	512
+
+/**
+ * struct mp_huge_params - what a binding is asked to be
+ * @blocks:	huge pages reserved when the binding is created
+ * @max_blocks:	huge pages it may grow to when the reservation runs dry
+ * @policy:	recycling policy name; empty for net.core.pp_policy_default
+ * @policy_params: the policy's parameters
+ * @nid:	NUMA node of the huge pages (NUMA_NO_NODE: the local node)
+ */
+struct mp_huge_params {
+	u32 blocks;
+	u32 max_blocks;
+	char policy[PP_POLICY_NAME_MAX];
+	struct pp_policy_params policy_params;
+	int nid;
+};
+
+/**
+ * enum mp_huge_stat - the binding's counters, as users see them
+ * @MP_HUGE_STAT_BLOCKS:	huge pages held now
+ * @MP_HUGE_STAT_BLOCKS_MAX:	huge pages the binding may grow to
+ * @MP_HUGE_STAT_PAGES_CARVED:	pages carved out of huge pages (cumulative)
+ * @MP_HUGE_STAT_PAGES_FREE:	pages held and free: in the policy's store or
+ *				parked in their huge page
+ * @MP_HUGE_STAT_PAGES_INFLIGHT: pages handed to page pools and not back yet;
+ *				includes pages sitting in a pool's alloc cache
+ *				and ptr_ring, which only the pool can recycle
+ * @MP_HUGE_STAT_PAGES_LOST:	pages that came back still referenced elsewhere
+ *				(splice, zerocopy) and left their huge page for
+ *				good (cumulative)
+ * @MP_HUGE_STAT_REFILLS:	batches handed to page pools (cumulative)
+ * @MP_HUGE_STAT_FALLBACKS:	order-0 pages from the page allocator served
+ *				while no huge page was free (cumulative)
+ * @MP_HUGE_STAT_BLOCKS_RETURNED: huge pages given back whole (cumulative)
+ * @MP_HUGE_STAT_GROW_FAILURES:	huge page allocations that failed (cumulative)
+ * @MP_HUGE_STAT_NUM:		number of counters
+ *
+ * One definition for netlink, debugfs and the tests: mp_huge_stat_names[]
+ * and mp_huge_binding_stats().
+ */
+enum mp_huge_stat {
+	MP_HUGE_STAT_BLOCKS,
+	MP_HUGE_STAT_BLOCKS_MAX,
+	MP_HUGE_STAT_PAGES_CARVED,
+	MP_HUGE_STAT_PAGES_FREE,
+	MP_HUGE_STAT_PAGES_INFLIGHT,
+	MP_HUGE_STAT_PAGES_LOST,
+	MP_HUGE_STAT_REFILLS,
+	MP_HUGE_STAT_FALLBACKS,
+	MP_HUGE_STAT_BLOCKS_RETURNED,
+	MP_HUGE_STAT_GROW_FAILURES,
+	MP_HUGE_STAT_NUM
+};
+
+extern const char * const mp_huge_stat_names[MP_HUGE_STAT_NUM];
+
+/**
+ * enum mp_huge_release_outcome - what became of a netmem leaving a pool
+ * @MP_HUGE_RELEASE_KEPT:	the policy keeps it for the next refill
+ * @MP_HUGE_RELEASE_PARKED:	the policy declined it; it waits in its huge
+ *				page, which goes back whole once all of it is home
+ * @MP_HUGE_RELEASE_LOST:	still referenced elsewhere: page_pool puts our
+ *				reference and the page leaves its huge page
+ * @MP_HUGE_RELEASE_GIVEN_BACK:	an order-0 fallback page, freed to the page
+ *				allocator
+ */
+enum mp_huge_release_outcome {
+	MP_HUGE_RELEASE_KEPT,
+	MP_HUGE_RELEASE_PARKED,
+	MP_HUGE_RELEASE_LOST,
+	MP_HUGE_RELEASE_GIVEN_BACK,
+};
+
+struct mp_huge_binding *mp_huge_binding_create(const struct mp_huge_params *p,
+					       bool reserve_now,
+					       struct netlink_ext_ack *extack);
+void mp_huge_binding_put(struct mp_huge_binding *binding);
+int mp_huge_bind_queue(struct mp_huge_binding *binding, struct net_device *dev,
+		       unsigned int rxq_idx, struct netlink_ext_ack *extack);
+void mp_huge_unbind_queue(struct netdev_rx_queue *rxq);
+struct mp_huge_binding *mp_huge_rxq_binding(struct netdev_rx_queue *rxq);
+
+void mp_huge_binding_stats(struct mp_huge_binding *binding, u64 *stats);
+u32 mp_huge_binding_id(const struct mp_huge_binding *binding);
+const char *mp_huge_binding_policy(const struct mp_huge_binding *binding);
+int mp_huge_binding_set_policy_params(struct mp_huge_binding *binding,
+				      const struct pp_policy_params *params);
+void mp_huge_trim(struct mp_huge_binding *binding);
+u32 mp_huge_binding_default_gen(const struct mp_huge_binding *binding);
+void mp_huge_binding_set_default_gen(struct mp_huge_binding *binding, u32 gen);
+void mp_huge_flush(void);
+unsigned long mp_huge_blocks_held(void);
+
+#endif /* _NET_PAGE_POOL_MP_HUGE_H */

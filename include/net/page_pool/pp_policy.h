@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Recycling policies for page pool memory providers.
+ *
+ * A memory provider that owns a reservation of pages (the hugepage
+ * provider) keeps its free pages in a store that a policy implements: the
+ * policy decides which free netmem goes out next and which released netmem
+ * is kept. Policies are chosen per binding (per rx queue, hence per page
+ * pool) by name and registered like TCP congestion control
+ * (net/ipv4/tcp_cong.c).
+ *
+ * A policy stores netmem references and nothing else. It never touches
+ * page_pool state (pp info, hold counts, DMA addresses): the provider does,
+ * which is why policies can be modules while providers are built in.
+ *
+ * Contexts: get() and put() run in NAPI (softirq) context, in process
+ * context with BH enabled (ring fill, recvmsg freeing an skb, page_pool's
+ * release worker) and concurrently for several pools of one binding; never
+ * in hardirq. drain() and count() run in process context; create() and
+ * destroy() in process context and may sleep.
+ */
+#ifndef _NET_PAGE_POOL_PP_POLICY_H
+#define _NET_PAGE_POOL_PP_POLICY_H
+
+#include <linux/list.h>
+#include <linux/types.h>
+#include <net/netmem.h>
+
+#define PP_POLICY_NAME_MAX	16
+
+/**
+ * struct pp_policy_params - what an administrator may tune per binding
+ * @budget:	budget policy: free pages kept at most
+ * @magazine:	per-CPU policy: netmem per per-CPU magazine
+ * @depot:	per-CPU policy: full magazines kept in the shared depot
+ *
+ * A policy reads the fields it knows and ignores the others; zero means
+ * the policy's default.
+ */
+struct pp_policy_params {
+	u32 budget;
+	u32 magazine;
+	u32 depot;
+};
+
+/**
+ * struct pp_policy_ops - a recycling policy
+ * @list:	registry linkage, owned by the registry
+ * @name:	what users select it by (sysctl, netlink, debugfs)
+ * @owner:	module that implements it, pinned while a store exists
+ * @create:	allocate a store for a binding whose pages sit on @nid;
+ *		@capacity is the most netmem the binding will ever own
+ * @destroy:	free an empty store
+ * @get:	take up to @n free netmem out of the store into @netmems, the
+ *		one to hand out first last; returns how many. Hot path.
+ * @put:	offer a released netmem (refcount 1, pp info clear); return
+ *		false to give it back to the provider. Hot path.
+ * @drain:	take up to @n netmem out, wherever in the store they sit
+ *		(per-CPU caches included); process context. Used to tear
+ *		down a binding and to find huge pages whose pages are all home.
+ * @count:	free netmem in the store, for statistics (may be approximate
+ *		while get() and put() run)
+ * @update:	apply new parameters to a live store (optional); takes
+ *		effect at the next put()
+ *
+ * get() and put() must be safe against each other on any CPU and against
+ * drain(); policies keep their own locking and document it at the top of
+ * their file.
+ */
+struct pp_policy_ops {
+	struct list_head list;
+	char name[PP_POLICY_NAME_MAX];
+	struct module *owner;
+
+	void *(*create)(const struct pp_policy_params *params, int nid,
+			unsigned long capacity);
+	void (*destroy)(void *store);
+	unsigned int (*get)(void *store, netmem_ref *netmems, unsigned int n);
+	bool (*put)(void *store, netmem_ref netmem);
+	unsigned int (*drain)(void *store, netmem_ref *netmems,
+			      unsigned int n);
+	unsigned long (*count)(void *store);
+	int (*update)(void *store, const struct pp_policy_params *params);
+};
+
+int pp_policy_register(struct pp_policy_ops *ops);
+void pp_policy_unregister(struct pp_policy_ops *ops);
+const struct pp_policy_ops *pp_policy_get(const char *name);
+const struct pp_policy_ops *pp_policy_get_default(void);
+void pp_policy_put(const struct pp_policy_ops *ops);
+void pp_policy_get_available(char *buf, size_t maxlen);
+
+/**
+ * struct pp_netmem_stack - the store building block shared by policies
+ * @count:	netmem on the stack
+ * @size:	slots in @slots
+ * @slots:	netmem references, most recent last
+ *
+ * A bounded LIFO array of netmem references with bulk push and pop. It
+ * does no locking of its own: the policy that embeds it says what
+ * protects it.
+ */
+struct pp_netmem_stack {
+	unsigned int count;
+	unsigned int size;
+	netmem_ref *slots;
+};
+
+int pp_netmem_stack_init(struct pp_netmem_stack *s, unsigned int size,
+			 int nid);
+void pp_netmem_stack_free(struct pp_netmem_stack *s);
+
+static inline bool pp_netmem_stack_push(struct pp_netmem_stack *s,
+					netmem_ref netmem)
+{
+	if (unlikely(s->count == s->size))
+		return false;
+	s->slots[s->count++] = netmem;
+	return true;
+}
+
+/* Pop the top @n (at most) into @out, in stack order: the most recently
+ * pushed ends up last, where page_pool's alloc cache hands out first.
+ */
+static inline unsigned int pp_netmem_stack_pop_bulk(struct pp_netmem_stack *s,
+						    netmem_ref *out,
+						    unsigned int n)
+{
+	n = min(n, s->count);
+	s->count -= n;
+	memcpy(out, &s->slots[s->count], n * sizeof(*out));
+	return n;
+}
+
+/* Push up to @n from @in, in order, while there is room; returns how many. */
+static inline unsigned int pp_netmem_stack_push_bulk(struct pp_netmem_stack *s,
+						     const netmem_ref *in,
+						     unsigned int n)
+{
+	n = min(n, s->size - s->count);
+	memcpy(&s->slots[s->count], in, n * sizeof(*in));
+	s->count += n;
+	return n;
+}
+
+#endif /* _NET_PAGE_POOL_PP_POLICY_H */

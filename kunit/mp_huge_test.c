@@ -1,0 +1,820 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of the hugepage memory provider on real page pools, created
+ * for the rx queues of a registered test netdev as a driver creates them.
+ *
+ * Pages reach the provider the ways they do in a driver: a page_pool's
+ * alloc cache is refilled by alloc_netmems; pages come back through
+ * release_netmem when the ptr_ring overflows (pool_size 1 here), when a
+ * page is still referenced elsewhere, when page_pool_update_nid() flushes
+ * the alloc cache and when the pool is destroyed.
+ *
+ * The mp_huge suite runs anywhere (UML included); mp_huge_dma needs a
+ * device that does DMA and runs in the x86_64 guest, once as booted and
+ * once with swiotlb=force, where dma_max_mapping_size() makes the provider
+ * map page by page.
+ */
+
+#include <kunit/device.h>
+#include <kunit/test.h>
+#include <kunit/visibility.h>
+#include <linux/delay.h>
+#include <linux/dma-mapping.h>
+#include <linux/etherdevice.h>
+#include <linux/fault-inject.h>
+#include <linux/netdevice.h>
+#include <linux/rtnetlink.h>
+#include <linux/sort.h>
+#include <linux/sysctl.h>
+#include <net/netdev_rx_queue.h>
+#include <net/page_pool/helpers.h>
+#include <net/page_pool/memory_provider.h>
+#include <net/page_pool/mp_huge.h>
+#include <trace/events/page_pool.h>
+
+#include "mp_huge_test.h"
+
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+
+/*** fixture: a registered netdev with MP_TEST_QUEUES rx queues ***/
+
+static netdev_tx_t mp_test_xmit(struct sk_buff *skb, struct net_device *dev)
+{
+	dev_kfree_skb_any(skb);
+	return NETDEV_TX_OK;
+}
+
+static const struct net_device_ops mp_test_netdev_ops = {
+	.ndo_start_xmit = mp_test_xmit,
+};
+
+static void mp_test_netdev_free(void *data)
+{
+	struct net_device *dev = data;
+
+	rtnl_lock();
+	if (dev->reg_state == NETREG_REGISTERED)
+		unregister_netdevice(dev);
+	rtnl_unlock();
+	free_netdev(dev);
+}
+
+struct net_device *mp_test_netdev(struct kunit *test)
+{
+	struct net_device *dev;
+	int err;
+
+	dev = alloc_netdev_mqs(0, "mptest%d", NET_NAME_ENUM, ether_setup,
+			       1, MP_TEST_QUEUES);
+	KUNIT_ASSERT_NOT_NULL(test, dev);
+	dev->netdev_ops = &mp_test_netdev_ops;
+	eth_hw_addr_random(dev);
+
+	rtnl_lock();
+	err = register_netdevice(dev);
+	rtnl_unlock();
+	if (err)
+		free_netdev(dev);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							mp_test_netdev_free,
+							dev), 0);
+	return dev;
+}
+EXPORT_SYMBOL_IF_KUNIT(mp_test_netdev);
+
+struct page_pool *mp_test_pool(struct kunit *test, struct net_device *dev,
+			       unsigned int queue, unsigned int flags,
+			       struct device *dma_dev)
+{
+	struct page_pool_params pp = {
+		.order		= 0,
+		.pool_size	= 1,
+		.nid		= NUMA_NO_NODE,
+		.dev		= dma_dev ?: &dev->dev,
+		.dma_dir	= DMA_FROM_DEVICE,
+		.max_len	= PAGE_SIZE,
+		.netdev		= dev,
+		.queue_idx	= queue,
+		.flags		= PP_FLAG_RX_QUEUE | flags,
+	};
+	struct page_pool *pool;
+
+	rtnl_lock();
+	pool = page_pool_create(&pp);
+	rtnl_unlock();
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	return pool;
+}
+EXPORT_SYMBOL_IF_KUNIT(mp_test_pool);
+
+struct mp_huge_binding *mp_test_binding(struct kunit *test, u32 blocks,
+					u32 max_blocks, const char *policy)
+{
+	struct mp_huge_params p = {
+		.blocks		= blocks,
+		.max_blocks	= max_blocks,
+		.nid		= NUMA_NO_NODE,
+	};
+	struct mp_huge_binding *b;
+
+	if (policy)
+		strscpy(p.policy, policy, sizeof(p.policy));
+	b = mp_huge_binding_create(&p, true, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, b);
+	return b;
+}
+EXPORT_SYMBOL_IF_KUNIT(mp_test_binding);
+
+void mp_test_bind(struct kunit *test, struct mp_huge_binding *b,
+		  struct net_device *dev, unsigned int queue)
+{
+	int err;
+
+	rtnl_lock();
+	err = mp_huge_bind_queue(b, dev, queue, NULL);
+	rtnl_unlock();
+	KUNIT_ASSERT_EQ(test, err, 0);
+}
+EXPORT_SYMBOL_IF_KUNIT(mp_test_bind);
+
+void mp_test_unbind(struct net_device *dev, unsigned int queue)
+{
+	rtnl_lock();
+	mp_huge_unbind_queue(__netif_get_rx_queue(dev, queue));
+	rtnl_unlock();
+}
+EXPORT_SYMBOL_IF_KUNIT(mp_test_unbind);
+
+u64 mp_test_stat(struct mp_huge_binding *b, enum mp_huge_stat stat)
+{
+	u64 stats[MP_HUGE_STAT_NUM];
+
+	mp_huge_binding_stats(b, stats);
+	return stats[stat];
+}
+EXPORT_SYMBOL_IF_KUNIT(mp_test_stat);
+
+/* Allocate in the context page_pool expects: BH off, as in NAPI. */
+struct page *mp_test_alloc(struct page_pool *pool)
+{
+	struct page *page;
+
+	local_bh_disable();
+	page = page_pool_alloc_pages(pool, GFP_ATOMIC);
+	local_bh_enable();
+	return page;
+}
+EXPORT_SYMBOL_IF_KUNIT(mp_test_alloc);
+
+void mp_test_free(struct page_pool *pool, struct page *page)
+{
+	local_bh_disable();
+	page_pool_put_full_page(pool, page, false);
+	local_bh_enable();
+}
+EXPORT_SYMBOL_IF_KUNIT(mp_test_free);
+
+/* Return the pages of @pool's alloc cache to the provider, last first. */
+void mp_test_flush_cache(struct page_pool *pool)
+{
+	local_bh_disable();
+	page_pool_update_nid(pool, pool->p.nid);
+	local_bh_enable();
+}
+EXPORT_SYMBOL_IF_KUNIT(mp_test_flush_cache);
+
+/* Wait until every binding made since @blocks_before was read is gone and
+ * its huge pages are back: page_pool's release worker retries a destroyed
+ * pool every second.
+ */
+bool mp_test_wait_home(unsigned long blocks_before)
+{
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		mp_huge_flush();
+		if (mp_huge_blocks_held() == blocks_before)
+			return true;
+		msleep(100);
+	}
+	return false;
+}
+EXPORT_SYMBOL_IF_KUNIT(mp_test_wait_home);
+
+struct mp_huge_test_ctx {
+	struct net_device *dev;
+	unsigned long blocks_before;
+};
+
+static int mp_huge_test_init(struct kunit *test)
+{
+	struct mp_huge_test_ctx *ctx;
+
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	mp_huge_flush();
+	ctx->blocks_before = mp_huge_blocks_held();
+	ctx->dev = mp_test_netdev(test);
+	test->priv = ctx;
+	return 0;
+}
+
+static int cmp_ulong(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a;
+	unsigned long y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*** the tests ***/
+
+/* One block is 512 distinct order-0 pages, pfn-contiguous and aligned,
+ * with nothing but PP_SIGNATURE in pp_magic when handed out.
+ */
+static void mp_huge_test_carve(struct kunit *test)
+{
+	struct mp_huge_test_ctx *ctx = test->priv;
+	struct mp_huge_binding *b;
+	struct page_pool *pool;
+	struct page **pages;
+	unsigned long *pfns;
+	unsigned int i;
+
+	pages = kunit_kcalloc(test, MP_HUGE_PAGES, sizeof(*pages), GFP_KERNEL);
+	pfns = kunit_kcalloc(test, MP_HUGE_PAGES, sizeof(*pfns), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	KUNIT_ASSERT_NOT_NULL(test, pfns);
+
+	b = mp_test_binding(test, 1, 1, "lifo");
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS), 1);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_CARVED),
+			MP_HUGE_PAGES);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_FREE),
+			MP_HUGE_PAGES);
+	mp_test_bind(test, b, ctx->dev, 0);
+	pool = mp_test_pool(test, ctx->dev, 0, 0, NULL);
+	KUNIT_EXPECT_PTR_EQ(test, pool->mp_priv, (void *)b);
+
+	for (i = 0; i < MP_HUGE_PAGES; i++) {
+		pages[i] = mp_test_alloc(pool);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+		KUNIT_EXPECT_EQ(test, page_ref_count(pages[i]), 1);
+		KUNIT_EXPECT_FALSE(test, PageCompound(pages[i]));
+		KUNIT_EXPECT_EQ(test, pages[i]->pp_magic, PP_SIGNATURE);
+		KUNIT_EXPECT_PTR_EQ(test, pages[i]->pp, pool);
+		pfns[i] = page_to_pfn(pages[i]);
+	}
+	sort(pfns, MP_HUGE_PAGES, sizeof(*pfns), cmp_ulong, NULL);
+	KUNIT_EXPECT_EQ(test, pfns[0] % MP_HUGE_PAGES, 0);
+	for (i = 1; i < MP_HUGE_PAGES; i++)
+		KUNIT_EXPECT_EQ(test, pfns[i], pfns[0] + i);
+
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_INFLIGHT),
+			MP_HUGE_PAGES);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_FREE), 0);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_FALLBACKS), 0);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_REFILLS),
+			MP_HUGE_PAGES / PP_ALLOC_CACHE_REFILL);
+
+	for (i = 0; i < MP_HUGE_PAGES; i++)
+		mp_test_free(pool, pages[i]);
+	page_pool_destroy(pool);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_INFLIGHT), 0);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_FREE),
+			MP_HUGE_PAGES);
+	mp_test_unbind(ctx->dev, 0);
+	mp_huge_binding_put(b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+}
+
+/* A refill fills the pool's alloc cache in one batch. */
+static void mp_huge_test_batch_refill(struct kunit *test)
+{
+	struct mp_huge_test_ctx *ctx = test->priv;
+	struct mp_huge_binding *b;
+	struct page_pool *pool;
+	struct page *page;
+
+	b = mp_test_binding(test, 1, 1, "lifo");
+	mp_test_bind(test, b, ctx->dev, 1);
+	pool = mp_test_pool(test, ctx->dev, 1, 0, NULL);
+
+	page = mp_test_alloc(pool);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_EXPECT_EQ(test, pool->alloc.count, PP_ALLOC_CACHE_REFILL - 1);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_REFILLS), 1);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_INFLIGHT),
+			PP_ALLOC_CACHE_REFILL);
+	KUNIT_EXPECT_EQ(test, pool->pages_state_hold_cnt,
+			PP_ALLOC_CACHE_REFILL);
+
+	mp_test_free(pool, page);
+	page_pool_destroy(pool);
+	mp_test_unbind(ctx->dev, 1);
+	mp_huge_binding_put(b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+}
+
+/* The page the provider got back last is the first the pool hands out. */
+static void mp_huge_test_lifo_order(struct kunit *test)
+{
+	struct mp_huge_test_ctx *ctx = test->priv;
+	struct page *pages[PP_ALLOC_CACHE_REFILL];
+	struct mp_huge_binding *b;
+	struct page_pool *pool;
+	unsigned int i;
+
+	b = mp_test_binding(test, 1, 1, "lifo");
+	mp_test_bind(test, b, ctx->dev, 0);
+	pool = mp_test_pool(test, ctx->dev, 0, 0, NULL);
+
+	for (i = 0; i < ARRAY_SIZE(pages); i++)
+		pages[i] = mp_test_alloc(pool);
+	KUNIT_ASSERT_EQ(test, pool->alloc.count, 0);
+
+	/* recycle into the alloc cache, then flush it to the provider: the
+	 * flush takes the cache from the top, so pages[0] is released last
+	 */
+	local_bh_disable();
+	for (i = 0; i < ARRAY_SIZE(pages); i++)
+		page_pool_recycle_direct(pool, pages[i]);
+	local_bh_enable();
+	mp_test_flush_cache(pool);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_INFLIGHT), 0);
+
+	for (i = 0; i < ARRAY_SIZE(pages); i++)
+		KUNIT_EXPECT_PTR_EQ(test, mp_test_alloc(pool), pages[i]);
+
+	for (i = 0; i < ARRAY_SIZE(pages); i++)
+		mp_test_free(pool, pages[i]);
+	page_pool_destroy(pool);
+	mp_test_unbind(ctx->dev, 0);
+	mp_huge_binding_put(b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+}
+
+/* A page that comes back with another reference is not kept: it is lost
+ * to its huge page, and its block goes back without it.
+ */
+static void mp_huge_test_extra_ref(struct kunit *test)
+{
+	struct mp_huge_test_ctx *ctx = test->priv;
+	struct mp_huge_binding *b;
+	struct page_pool *pool;
+	struct page *page;
+
+	b = mp_test_binding(test, 1, 1, "lifo");
+	mp_test_bind(test, b, ctx->dev, 0);
+	pool = mp_test_pool(test, ctx->dev, 0, 0, NULL);
+
+	page = mp_test_alloc(pool);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	get_page(page);			/* e.g. spliced into a pipe */
+	mp_test_free(pool, page);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_LOST), 1);
+	KUNIT_EXPECT_EQ(test, page_ref_count(page), 1);
+	KUNIT_EXPECT_FALSE(test, page_pool_page_is_pp(page));
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_FREE),
+			MP_HUGE_PAGES - PP_ALLOC_CACHE_REFILL);
+
+	page_pool_destroy(pool);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_FREE),
+			MP_HUGE_PAGES - 1);
+	mp_test_unbind(ctx->dev, 0);
+	mp_huge_binding_put(b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+	put_page(page);			/* the pipe lets go: back to buddy */
+}
+
+/* Pool destroyed and queue unbound while an application still holds
+ * pages: nothing is freed until they come back, the last one home frees
+ * the block, and nothing is freed twice.
+ */
+static void mp_huge_test_destroy_inflight(struct kunit *test)
+{
+	struct mp_huge_test_ctx *ctx = test->priv;
+	struct page *held[8];
+	struct mp_huge_binding *b;
+	struct page_pool *pool;
+	unsigned int i;
+
+	b = mp_test_binding(test, 2, 2, "lifo");
+	mp_test_bind(test, b, ctx->dev, 2);
+	pool = mp_test_pool(test, ctx->dev, 2, 0, NULL);
+	for (i = 0; i < ARRAY_SIZE(held); i++) {
+		held[i] = mp_test_alloc(pool);
+		KUNIT_ASSERT_NOT_NULL(test, held[i]);
+	}
+
+	page_pool_destroy(pool);
+	mp_test_unbind(ctx->dev, 2);
+	mp_huge_binding_put(b);
+	mp_huge_flush();
+	/* the pool's reference keeps the binding and its blocks */
+	KUNIT_EXPECT_EQ(test, mp_huge_blocks_held(), ctx->blocks_before + 2);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_INFLIGHT),
+			ARRAY_SIZE(held));
+
+	for (i = 0; i < ARRAY_SIZE(held); i++)
+		mp_test_free(pool, held[i]);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+}
+
+/* Out of free pages, the binding grows by a block at a time up to its
+ * maximum, from the worker; refills are served from the page allocator
+ * meanwhile and after the maximum.
+ */
+static void mp_huge_test_growth(struct kunit *test)
+{
+	struct mp_huge_test_ctx *ctx = test->priv;
+	const unsigned int want = 3 * MP_HUGE_PAGES + PP_ALLOC_CACHE_REFILL;
+	struct mp_huge_binding *b;
+	struct page_pool *pool;
+	struct page **pages;
+	unsigned int i;
+
+	pages = kunit_kcalloc(test, want, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+
+	b = mp_test_binding(test, 1, 3, "lifo");
+	mp_test_bind(test, b, ctx->dev, 3);
+	pool = mp_test_pool(test, ctx->dev, 3, 0, NULL);
+
+	for (i = 0; i < want; i++) {
+		pages[i] = mp_test_alloc(pool);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+		if (!pool->alloc.count)
+			mp_huge_flush();	/* let the worker catch up */
+		KUNIT_ASSERT_LE(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS), 3);
+	}
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS), 3);
+	KUNIT_EXPECT_GT(test, mp_test_stat(b, MP_HUGE_STAT_FALLBACKS), 0);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_GROW_FAILURES), 0);
+
+	for (i = 0; i < want; i++)
+		mp_test_free(pool, pages[i]);
+	page_pool_destroy(pool);
+	mp_test_unbind(ctx->dev, 3);
+	mp_huge_binding_put(b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+}
+
+static void mp_test_fail_huge_pages_off(void *data)
+{
+	mp_huge_fail_block.probability = 0;
+	atomic_set(&mp_huge_fail_block.times, 1);
+}
+
+/* Every huge page allocation fails, the worker's included, until the test
+ * ends.
+ */
+void mp_test_fail_huge_pages(struct kunit *test)
+{
+	mp_huge_fail_block.probability = 100;
+	mp_huge_fail_block.interval = 1;
+	mp_huge_fail_block.verbose = 0;
+	atomic_set(&mp_huge_fail_block.times, -1);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+				mp_test_fail_huge_pages_off, NULL), 0);
+}
+EXPORT_SYMBOL_IF_KUNIT(mp_test_fail_huge_pages);
+
+/* No huge page to be had: every refill is served from the page allocator
+ * and the pool never fails.
+ */
+static void mp_huge_test_fallback(struct kunit *test)
+{
+	struct mp_huge_test_ctx *ctx = test->priv;
+	struct page *pages[3 * PP_ALLOC_CACHE_REFILL];
+	struct mp_huge_binding *b;
+	struct page_pool *pool;
+	unsigned int i;
+
+	mp_test_fail_huge_pages(test);
+	b = mp_test_binding(test, 0, 4, "lifo");
+	mp_test_bind(test, b, ctx->dev, 0);
+	pool = mp_test_pool(test, ctx->dev, 0, 0, NULL);
+
+	for (i = 0; i < ARRAY_SIZE(pages); i++) {
+		pages[i] = mp_test_alloc(pool);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+		mp_huge_flush();
+	}
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS), 0);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_FALLBACKS),
+			ARRAY_SIZE(pages));
+	KUNIT_EXPECT_GT(test, mp_test_stat(b, MP_HUGE_STAT_GROW_FAILURES), 0);
+
+	for (i = 0; i < ARRAY_SIZE(pages); i++)
+		mp_test_free(pool, pages[i]);
+	page_pool_destroy(pool);
+	mp_test_unbind(ctx->dev, 0);
+	mp_huge_binding_put(b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+}
+
+/* Two queues of one device share a binding; another device may not. */
+static void mp_huge_test_shared(struct kunit *test)
+{
+	struct mp_huge_test_ctx *ctx = test->priv;
+	struct net_device *other = mp_test_netdev(test);
+	struct page_pool *p0, *p1;
+	struct mp_huge_binding *b;
+	struct page *a, *c;
+	int err;
+
+	b = mp_test_binding(test, 1, 1, "lifo");
+	mp_test_bind(test, b, ctx->dev, 0);
+	mp_test_bind(test, b, ctx->dev, 1);
+	rtnl_lock();
+	err = mp_huge_bind_queue(b, other, 0, NULL);
+	KUNIT_EXPECT_EQ(test, err, -EINVAL);
+	err = mp_huge_bind_queue(b, ctx->dev, 0, NULL);
+	KUNIT_EXPECT_EQ(test, err, -EEXIST);
+	err = mp_huge_bind_queue(b, ctx->dev, MP_TEST_QUEUES, NULL);
+	KUNIT_EXPECT_EQ(test, err, -ERANGE);
+	rtnl_unlock();
+
+	p0 = mp_test_pool(test, ctx->dev, 0, 0, NULL);
+	p1 = mp_test_pool(test, ctx->dev, 1, 0, NULL);
+	a = mp_test_alloc(p0);
+	c = mp_test_alloc(p1);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_EXPECT_EQ(test, page_to_pfn(a) / MP_HUGE_PAGES,
+			page_to_pfn(c) / MP_HUGE_PAGES);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_INFLIGHT),
+			2 * PP_ALLOC_CACHE_REFILL);
+
+	mp_test_free(p0, a);
+	mp_test_free(p1, c);
+	page_pool_destroy(p0);
+	page_pool_destroy(p1);
+	mp_test_unbind(ctx->dev, 0);
+	mp_test_unbind(ctx->dev, 1);
+	mp_huge_binding_put(b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+}
+
+static void mp_test_count_bypass(void *data, const struct page_pool *pool,
+				 const void *mp_priv,
+				 enum page_pool_mp_bypass reason)
+{
+	if (reason == PP_MP_BYPASS_ORDER)
+		(*(int *)data)++;
+}
+
+/* A pool the provider cannot serve keeps the page allocator, and says why. */
+static void mp_huge_test_bypass(struct kunit *test)
+{
+	struct mp_huge_test_ctx *ctx = test->priv;
+	struct page_pool_params pp = {
+		.order		= 1,
+		.pool_size	= 16,
+		.nid		= NUMA_NO_NODE,
+		.dev		= &ctx->dev->dev,
+		.netdev		= ctx->dev,
+		.queue_idx	= 0,
+		.flags		= PP_FLAG_RX_QUEUE,
+	};
+	struct mp_huge_binding *b;
+	struct page_pool *pool;
+	int bypassed = 0;
+
+	b = mp_test_binding(test, 1, 1, "lifo");
+	mp_test_bind(test, b, ctx->dev, 0);
+	KUNIT_ASSERT_EQ(test, register_trace_page_pool_mp_bypass(mp_test_count_bypass,
+								 &bypassed), 0);
+	rtnl_lock();
+	pool = page_pool_create(&pp);
+	rtnl_unlock();
+	unregister_trace_page_pool_mp_bypass(mp_test_count_bypass, &bypassed);
+	tracepoint_synchronize_unregister();
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	KUNIT_EXPECT_NULL(test, pool->mp_ops);
+	KUNIT_EXPECT_EQ(test, bypassed, 1);
+	page_pool_destroy(pool);
+
+	/* a queue index past the device's queues is refused */
+	pp.order = 0;
+	pp.queue_idx = MP_TEST_QUEUES;
+	rtnl_lock();
+	pool = page_pool_create(&pp);
+	rtnl_unlock();
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(pool), -EINVAL);
+
+	mp_test_unbind(ctx->dev, 0);
+	mp_huge_binding_put(b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+}
+
+/* Unregistering the device unbinds its queues (the uninstall op). */
+static void mp_huge_test_unregister(struct kunit *test)
+{
+	struct mp_huge_test_ctx *ctx = test->priv;
+	struct net_device *dev = mp_test_netdev(test);
+	struct mp_huge_binding *b;
+
+	b = mp_test_binding(test, 1, 1, "lifo");
+	mp_test_bind(test, b, dev, 0);
+	mp_test_bind(test, b, dev, MP_TEST_QUEUES - 1);
+	mp_huge_binding_put(b);
+
+	rtnl_lock();
+	unregister_netdevice(dev);
+	KUNIT_EXPECT_NULL(test, __netif_get_rx_queue(dev, 0)->mp_params.mp_ops);
+	KUNIT_EXPECT_NULL(test, __netif_get_rx_queue(dev, MP_TEST_QUEUES - 1)->mp_params.mp_priv);
+	rtnl_unlock();
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+}
+
+/* Trim gives back whole every block whose pages are all home. */
+static void mp_huge_test_trim(struct kunit *test)
+{
+	struct mp_huge_test_ctx *ctx = test->priv;
+	struct mp_huge_binding *b;
+	struct page_pool *pool;
+	struct page *page;
+
+	b = mp_test_binding(test, 2, 2, "lifo");
+	mp_test_bind(test, b, ctx->dev, 0);
+	pool = mp_test_pool(test, ctx->dev, 0, 0, NULL);
+	page = mp_test_alloc(pool);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+
+	/* one block has pages in flight, the other is all home */
+	mp_huge_trim(b);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS), 1);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS_RETURNED), 1);
+	KUNIT_EXPECT_EQ(test, mp_huge_blocks_held(), ctx->blocks_before + 1);
+
+	/* destroying the pool empties its cache and ring into the binding */
+	mp_test_free(pool, page);
+	page_pool_destroy(pool);
+	mp_huge_trim(b);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS), 0);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_FREE), 0);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS_RETURNED), 2);
+
+	mp_test_unbind(ctx->dev, 0);
+	mp_huge_binding_put(b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+}
+
+/*** sysctl defaults ***/
+
+static int mp_test_sysctl(const struct ctl_table *table, const char *val)
+{
+	char buf[64];
+	size_t len = strscpy(buf, val, sizeof(buf));
+	loff_t pos = 0;
+
+	return table->proc_handler(table, 1, buf, &len, &pos);
+}
+
+static void mp_test_sysctl_read(const struct ctl_table *table, char *buf,
+				size_t size)
+{
+	size_t len = size;
+	loff_t pos = 0;
+
+	memset(buf, 0, size);
+	table->proc_handler(table, 0, buf, &len, &pos);
+	strim(buf);
+}
+
+static void mp_test_expect_sysctl(struct kunit *test,
+				  const struct ctl_table *table,
+				  const char *want)
+{
+	char buf[64];
+
+	mp_test_sysctl_read(table, buf, sizeof(buf));
+	KUNIT_EXPECT_STREQ(test, buf, want);
+}
+
+/* Bad values are refused and change nothing; good ones are taken. */
+static void mp_huge_test_sysctl(struct kunit *test)
+{
+	const struct ctl_table *provider = &mp_default_sysctl_table[0];
+	const struct ctl_table *blocks = &mp_default_sysctl_table[1];
+	const struct ctl_table *max = &mp_default_sysctl_table[2];
+	char old_blocks[16], old_max[16];
+
+	mp_test_sysctl_read(blocks, old_blocks, sizeof(old_blocks));
+	mp_test_sysctl_read(max, old_max, sizeof(old_max));
+	mp_test_expect_sysctl(test, provider, "none");
+
+	KUNIT_EXPECT_EQ(test, mp_test_sysctl(provider, "hugee"), -EINVAL);
+	mp_test_expect_sysctl(test, provider, "none");
+
+	KUNIT_EXPECT_EQ(test, mp_test_sysctl(max, "0"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mp_test_sysctl(max, "513"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mp_test_sysctl(max, "-1"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mp_test_sysctl(max, "abc"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mp_test_sysctl(max, "99999999999"), -EINVAL);
+	mp_test_expect_sysctl(test, max, old_max);
+
+	KUNIT_EXPECT_EQ(test, mp_test_sysctl(max, "8"), 0);
+	KUNIT_EXPECT_EQ(test, mp_test_sysctl(blocks, "9"), -EINVAL);
+	mp_test_expect_sysctl(test, blocks, old_blocks);
+	KUNIT_EXPECT_EQ(test, mp_test_sysctl(blocks, "2"), 0);
+	KUNIT_EXPECT_EQ(test, mp_test_sysctl(max, "1"), -EINVAL);
+	mp_test_expect_sysctl(test, max, "8");
+	mp_test_expect_sysctl(test, blocks, "2");
+
+	KUNIT_EXPECT_EQ(test, mp_test_sysctl(provider, "huge"), 0);
+	mp_test_expect_sysctl(test, provider, "huge");
+	KUNIT_EXPECT_EQ(test, mp_test_sysctl(provider, "none\n"), 0);
+	mp_test_expect_sysctl(test, provider, "none");
+
+	KUNIT_EXPECT_EQ(test, mp_test_sysctl(blocks, old_blocks), 0);
+	KUNIT_EXPECT_EQ(test, mp_test_sysctl(max, old_max), 0);
+}
+
+/* net.core.mp_default gives queues a binding at their next pool creation,
+ * reserved by the worker; "none" takes it away again.
+ */
+static void mp_huge_test_default(struct kunit *test)
+{
+	const struct ctl_table *provider = &mp_default_sysctl_table[0];
+	const struct ctl_table *blocks = &mp_default_sysctl_table[1];
+	struct mp_huge_test_ctx *ctx = test->priv;
+	struct netdev_rx_queue *rxq = __netif_get_rx_queue(ctx->dev, 1);
+	struct mp_huge_binding *b, *b2;
+	struct page_pool *pool;
+	struct page *page;
+	char old_blocks[16];
+
+	mp_test_sysctl_read(blocks, old_blocks, sizeof(old_blocks));
+	KUNIT_ASSERT_EQ(test, mp_test_sysctl(blocks, "1"), 0);
+	KUNIT_ASSERT_EQ(test, mp_test_sysctl(provider, "huge"), 0);
+
+	pool = mp_test_pool(test, ctx->dev, 1, 0, NULL);
+	rtnl_lock();
+	b = mp_huge_rxq_binding(rxq);
+	rtnl_unlock();
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_EXPECT_PTR_EQ(test, pool->mp_priv, (void *)b);
+	KUNIT_EXPECT_NE(test, mp_huge_binding_default_gen(b), 0);
+	mp_huge_flush();
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS), 1);
+	page = mp_test_alloc(pool);
+	KUNIT_EXPECT_NOT_NULL(test, page);
+	mp_test_free(pool, page);
+	page_pool_destroy(pool);
+
+	/* same defaults: the next pool keeps the binding */
+	pool = mp_test_pool(test, ctx->dev, 1, 0, NULL);
+	KUNIT_EXPECT_PTR_EQ(test, pool->mp_priv, (void *)b);
+	page_pool_destroy(pool);
+
+	/* new defaults: a new binding; "none": no provider */
+	KUNIT_ASSERT_EQ(test, mp_test_sysctl(blocks, "0"), 0);
+	pool = mp_test_pool(test, ctx->dev, 1, 0, NULL);
+	rtnl_lock();
+	b2 = mp_huge_rxq_binding(rxq);
+	rtnl_unlock();
+	KUNIT_EXPECT_NOT_NULL(test, b2);
+	KUNIT_EXPECT_PTR_NE(test, (void *)b2, (void *)b);
+	page_pool_destroy(pool);
+
+	KUNIT_ASSERT_EQ(test, mp_test_sysctl(provider, "none"), 0);
+	pool = mp_test_pool(test, ctx->dev, 1, 0, NULL);
+	KUNIT_EXPECT_NULL(test, pool->mp_ops);
+	KUNIT_EXPECT_NULL(test, rxq->mp_params.mp_ops);
+	page_pool_destroy(pool);
+
+	KUNIT_EXPECT_EQ(test, mp_test_sysctl(blocks, old_blocks), 0);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+}
+
+static struct kunit_case mp_huge_test_cases[] = {
+	KUNIT_CASE(mp_huge_test_carve),
+	KUNIT_CASE(mp_huge_test_batch_refill),
+	KUNIT_CASE(mp_huge_test_lifo_order),
+	KUNIT_CASE(mp_huge_test_extra_ref),
+	KUNIT_CASE_SLOW(mp_huge_test_destroy_inflight),
+	KUNIT_CASE(mp_huge_test_growth),
+	KUNIT_CASE(mp_huge_test_fallback),
+	KUNIT_CASE(mp_huge_test_shared),
+	KUNIT_CASE(mp_huge_test_bypass),
+	KUNIT_CASE(mp_huge_test_unregister),
+	KUNIT_CASE(mp_huge_test_trim),
+	KUNIT_CASE(mp_huge_test_sysctl),
+	KUNIT_CASE(mp_huge_test_default),
+	{}
+};
+
+static struct kunit_suite mp_huge_test_suite = {
+	.name = "mp_huge",
+	.init = mp_huge_test_init,
+	.test_cases = mp_huge_test_cases,
+};
+
+kunit_test_suite(mp_huge_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for the hugepage memory provider");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,19 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared by the harness scripts: paths and small helpers. Sourced, not run.
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+KSRC=$BUILD/linux
+UML_OUT=$BUILD/uml
+X86_OUT=$BUILD/x86
+VM_OUT=$BUILD/vm
+LOGS=$BUILD/logs
+JOBS=${JOBS:-$(nproc)}
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/hugepool-ccache}
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+# Debian's source package this series is written against; prepare.sh falls
+# back to the newest 6.12 with a warning when this exact one is gone.
+KVER_PIN=6.12.117-1~deb12u1
+
+log()  { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die()  { log "error: $*"; exit 1; }
