@@ -202,6 +202,21 @@ bool mp_test_wait_home(unsigned long blocks_before)
 }
 EXPORT_SYMBOL_IF_KUNIT(mp_test_wait_home);
 
+/* Wait for a counter to reach @val, for the same reason. */
+bool mp_test_wait_stat(struct mp_huge_binding *b, enum mp_huge_stat stat,
+		       u64 val)
+{
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if (mp_test_stat(b, stat) == val)
+			return true;
+		msleep(100);
+	}
+	return false;
+}
+EXPORT_SYMBOL_IF_KUNIT(mp_test_wait_stat);
+
 struct mp_huge_test_ctx {
 	struct net_device *dev;
 	unsigned long blocks_before;

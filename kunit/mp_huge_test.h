@@ -6,14 +6,11 @@
 #include <kunit/test.h>
 #include <net/page_pool/mp_huge.h>
 
+#include "mp_kunit.h"
+
 #define MP_TEST_QUEUES	4
 
-struct ctl_table;
-struct fault_attr;
 struct page_pool;
-
-extern struct ctl_table mp_default_sysctl_table[];
-extern struct fault_attr mp_huge_fail_block;
 
 struct net_device *mp_test_netdev(struct kunit *test);
 struct page_pool *mp_test_pool(struct kunit *test, struct net_device *dev,
@@ -29,6 +26,8 @@ struct page *mp_test_alloc(struct page_pool *pool);
 void mp_test_free(struct page_pool *pool, struct page *page);
 void mp_test_flush_cache(struct page_pool *pool);
 bool mp_test_wait_home(unsigned long blocks_before);
+bool mp_test_wait_stat(struct mp_huge_binding *b, enum mp_huge_stat stat,
+		       u64 val);
 void mp_test_fail_huge_pages(struct kunit *test);
 
 #endif

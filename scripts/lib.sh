@@ -17,3 +17,4 @@ KVER_PIN=6.12.117-1~deb12u1
 
 log()  { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die()  { log "error: $*"; exit 1; }
+RESULTS=$BUILD/results

@@ -35,6 +35,8 @@
 #include <net/page_pool/memory_provider.h>
 #include <net/page_pool/mp_huge.h>
 
+#include "mp_kunit.h"
+
 enum mp_default_provider {
 	MP_DEFAULT_NONE,
 	MP_DEFAULT_HUGE,

@@ -84,6 +84,7 @@
 #include <trace/events/mp_huge.h>
 
 #include "page_pool_priv.h"
+#include "mp_kunit.h"
 
 /* (device, direction) pairs one binding maps for at once: bnxt switches a
  * queue's pools to DMA_BIDIRECTIONAL when XDP is attached.

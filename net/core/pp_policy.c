@@ -26,6 +26,8 @@
 #include <net/net_namespace.h>
 #include <net/page_pool/pp_policy.h>
 
+#include "mp_kunit.h"
+
 static DEFINE_SPINLOCK(pp_policy_list_lock);
 static LIST_HEAD(pp_policy_list);
 static const struct pp_policy_ops __rcu *pp_policy_default;

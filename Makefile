@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: GPL-2.0
+# hugepool: huge pages, recycling policies and a memory cap for page_pool.
+# The two commands of the README:
+#   make run     boot the VM, put providers on real queues, push traffic,
+#                print what happened
+#   make check   every test, ending with "N passed, N failed"
+# Both install what they need (apt) and prepare build/ on first use.
+
+SHELL := /bin/bash
+S := scripts
+
+.PHONY: all deps prepare kunit kernel kunit-x86 selftests check run bench \
+	series vm clean distclean help
+
+all: prepare
+
+help:
+	@sed -n '2,8p' Makefile | sed 's/^# \{0,1\}//'
+	@echo "other targets: deps prepare kunit kernel kunit-x86 selftests bench series vm clean"
+
+deps:
+	$(S)/deps.sh
+
+prepare: deps
+	$(S)/prepare.sh
+
+# KUnit under UML
+kunit: prepare
+	$(S)/kunit-uml.sh
+
+# the x86_64 guest kernel (VM selftests, x86_64 KUnit)
+kernel: prepare
+	$(S)/build-x86.sh
+
+kunit-x86: kernel
+	$(S)/kunit-x86.sh
+
+selftests: kernel
+	$(S)/selftests.sh $(TESTS)
+
+check:
+	$(S)/check.sh
+
+run: kernel
+	$(S)/run.sh
+
+bench: prepare
+	$(S)/bench.sh
+
+# the patch series against pristine Debian source, in build/series/
+series: prepare
+	$(S)/series.sh
+
+# a shell in the guest: make vm CMD="..."
+vm: kernel
+	$(S)/vm.sh -v -- $(or $(CMD),bash -c 'echo usage: make vm CMD=...')
+
+clean:
+	rm -rf build/uml build/x86 build/vm build/results build/tools build/series
+
+distclean:
+	rm -rf build

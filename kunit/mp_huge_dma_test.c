@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of the hugepage provider that UML cannot run: DMA mapping,
+ * on a KUnit device with a 64-bit DMA mask (mp_huge_dma), and pools of one
+ * binding refilling and releasing on two CPUs at once (mp_huge_smp).
+ *
+ * make check boots the x86_64 guest twice for mp_huge_dma: as is, where
+ * dma-direct maps a 2 MiB block in one go, and with swiotlb=force, where
+ * dma_max_mapping_size() is 256 KiB and the provider maps page by page.
+ * CONFIG_DMA_API_DEBUG checks every sync against a live mapping and
+ * reports mappings leaked when the test device goes away.
+ */
+
+#include <kunit/device.h>
+#include <kunit/test.h>
+#include <linux/cpumask.h>
+#include <linux/completion.h>
+#include <linux/dma-mapping.h>
+#include <linux/kthread.h>
+#include <linux/netdevice.h>
+#include <linux/rtnetlink.h>
+#include <net/page_pool/helpers.h>
+#include <net/page_pool/mp_huge.h>
+
+#include "mp_huge_test.h"
+
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+
+struct mp_dma_ctx {
+	struct net_device *dev;
+	struct device *dma_dev;
+	unsigned long blocks_before;
+};
+
+static struct device *mp_dma_device(struct kunit *test, const char *name)
+{
+	struct device *dev = kunit_device_register(test, name);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	dev->dma_mask = &dev->coherent_dma_mask;
+	KUNIT_ASSERT_EQ(test, dma_coerce_mask_and_coherent(dev, DMA_BIT_MASK(64)), 0);
+	return dev;
+}
+
+static int mp_dma_test_init(struct kunit *test)
+{
+	struct mp_dma_ctx *ctx;
+
+	if (!IS_ENABLED(CONFIG_HAS_DMA))
+		kunit_skip(test, "no DMA on this architecture");
+
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	mp_huge_flush();
+	ctx->blocks_before = mp_huge_blocks_held();
+	ctx->dev = mp_test_netdev(test);
+	ctx->dma_dev = mp_dma_device(test, "mp_huge_dma");
+	test->priv = ctx;
+	return 0;
+}
+
+static struct page_pool *mp_dma_pool(struct kunit *test, struct mp_dma_ctx *ctx,
+				     unsigned int queue, struct device *dma_dev,
+				     enum dma_data_direction dir)
+{
+	struct page_pool_params pp = {
+		.pool_size	= 1,
+		.nid		= NUMA_NO_NODE,
+		.dev		= dma_dev,
+		.dma_dir	= dir,
+		.max_len	= PAGE_SIZE,
+		.netdev		= ctx->dev,
+		.queue_idx	= queue,
+		.flags		= PP_FLAG_RX_QUEUE | PP_FLAG_DMA_MAP |
+				  PP_FLAG_DMA_SYNC_DEV,
+	};
+	struct page_pool *pool;
+
+	rtnl_lock();
+	pool = page_pool_create(&pp);
+	rtnl_unlock();
+	return pool;
+}
+
+/* Every page of a block gets base + i * PAGE_SIZE of one 2 MiB mapping, or
+ * its own mapping where the device cannot map 2 MiB at once.
+ */
+static void mp_huge_dma_test_addresses(struct kunit *test)
+{
+	struct mp_dma_ctx *ctx = test->priv;
+	bool per_page = dma_max_mapping_size(ctx->dma_dev) < SZ_2M;
+	unsigned long base_pfn = ULONG_MAX;
+	struct mp_huge_binding *b;
+	dma_addr_t base = 0, dma;
+	struct page_pool *pool;
+	struct page **pages;
+	unsigned int i, j;
+
+	kunit_info(test, "dma_max_mapping_size %zu: %s mappings\n",
+		   dma_max_mapping_size(ctx->dma_dev),
+		   per_page ? "per-page" : "2 MiB");
+	pages = kunit_kcalloc(test, MP_HUGE_PAGES, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+
+	b = mp_test_binding(test, 1, 1, "lifo");
+	mp_test_bind(test, b, ctx->dev, 0);
+	pool = mp_dma_pool(test, ctx, 0, ctx->dma_dev, DMA_FROM_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+
+	for (i = 0; i < MP_HUGE_PAGES; i++) {
+		pages[i] = mp_test_alloc(pool);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+		dma = page_pool_get_dma_addr(pages[i]);
+		KUNIT_EXPECT_NE(test, dma, 0);
+		KUNIT_EXPECT_FALSE(test, dma_mapping_error(ctx->dma_dev, dma));
+		if (page_to_pfn(pages[i]) < base_pfn) {
+			base_pfn = page_to_pfn(pages[i]);
+			base = dma;
+		}
+	}
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_FALLBACKS), 0);
+
+	for (i = 0; i < MP_HUGE_PAGES; i++) {
+		dma = page_pool_get_dma_addr(pages[i]);
+		if (!per_page) {
+			KUNIT_EXPECT_EQ(test, dma, base +
+					(page_to_pfn(pages[i]) - base_pfn) * PAGE_SIZE);
+			continue;
+		}
+		for (j = 0; j < i; j++)
+			if (page_pool_get_dma_addr(pages[j]) == dma)
+				break;
+		KUNIT_EXPECT_EQ_MSG(test, j, i, "page %u shares page %u's DMA address", i, j);
+	}
+
+	for (i = 0; i < MP_HUGE_PAGES; i++)
+		mp_test_free(pool, pages[i]);
+	page_pool_destroy(pool);
+	mp_test_unbind(ctx->dev, 0);
+	mp_huge_binding_put(b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+}
+
+/* Mappings are per (device, direction): bnxt switches a queue's pools to
+ * DMA_BIDIRECTIONAL for XDP. A binding maps for two at most.
+ */
+static void mp_huge_dma_test_directions(struct kunit *test)
+{
+	struct mp_dma_ctx *ctx = test->priv;
+	struct device *other = mp_dma_device(test, "mp_huge_dma2");
+	struct page_pool *rx, *bidi, *third;
+	struct mp_huge_binding *b;
+	struct page *p, *q;
+
+	b = mp_test_binding(test, 1, 1, "lifo");
+	mp_test_bind(test, b, ctx->dev, 0);
+	mp_test_bind(test, b, ctx->dev, 1);
+	mp_test_bind(test, b, ctx->dev, 2);
+	rx = mp_dma_pool(test, ctx, 0, ctx->dma_dev, DMA_FROM_DEVICE);
+	bidi = mp_dma_pool(test, ctx, 1, ctx->dma_dev, DMA_BIDIRECTIONAL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, rx);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, bidi);
+	third = mp_dma_pool(test, ctx, 2, other, DMA_FROM_DEVICE);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(third), -EBUSY);
+
+	p = mp_test_alloc(rx);
+	q = mp_test_alloc(bidi);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	KUNIT_EXPECT_NE(test, page_pool_get_dma_addr(p), 0);
+	KUNIT_EXPECT_NE(test, page_pool_get_dma_addr(q), 0);
+
+	mp_test_free(rx, p);
+	mp_test_free(bidi, q);
+	page_pool_destroy(rx);
+	page_pool_destroy(bidi);
+
+	/* both slots are free again: another device can map */
+	third = mp_dma_pool(test, ctx, 2, other, DMA_FROM_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, third);
+	p = mp_test_alloc(third);
+	KUNIT_EXPECT_NOT_NULL(test, p);
+	mp_test_free(third, p);
+	page_pool_destroy(third);
+
+	mp_test_unbind(ctx->dev, 0);
+	mp_test_unbind(ctx->dev, 1);
+	mp_test_unbind(ctx->dev, 2);
+	mp_huge_binding_put(b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+}
+
+/* A page that comes back after its pool's mapping died is mapped afresh
+ * when another pool hands it out (DMA_API_DEBUG checks the syncs).
+ */
+static void mp_huge_dma_test_remap(struct kunit *test)
+{
+	struct mp_dma_ctx *ctx = test->priv;
+	struct page_pool *old, *new;
+	struct mp_huge_binding *b;
+	struct page *held, *page;
+	unsigned int i;
+
+	b = mp_test_binding(test, 1, 1, "lifo");
+	mp_test_bind(test, b, ctx->dev, 0);
+	old = mp_dma_pool(test, ctx, 0, ctx->dma_dev, DMA_FROM_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, old);
+	held = mp_test_alloc(old);
+	KUNIT_ASSERT_NOT_NULL(test, held);
+	page_pool_destroy(old);		/* scrub: the only user unmaps */
+
+	new = mp_dma_pool(test, ctx, 0, ctx->dma_dev, DMA_FROM_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, new);
+	mp_test_free(old, held);	/* back through old's release worker */
+	KUNIT_ASSERT_TRUE(test, mp_test_wait_stat(b, MP_HUGE_STAT_PAGES_INFLIGHT, 0));
+	for (i = 0; i < 2 * PP_ALLOC_CACHE_REFILL; i++) {
+		page = mp_test_alloc(new);
+		KUNIT_ASSERT_NOT_NULL(test, page);
+		KUNIT_EXPECT_FALSE(test, dma_mapping_error(ctx->dma_dev,
+							   page_pool_get_dma_addr(page)));
+		mp_test_free(new, page);
+	}
+	page_pool_destroy(new);
+	mp_test_unbind(ctx->dev, 0);
+	mp_huge_binding_put(b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+}
+
+/* Order-0 fallback pages are mapped one by one and unmapped when they go
+ * back (DMA_API_DEBUG reports leaks when the test device goes away).
+ */
+static void mp_huge_dma_test_fallback(struct kunit *test)
+{
+	struct mp_dma_ctx *ctx = test->priv;
+	struct page *pages[2 * PP_ALLOC_CACHE_REFILL];
+	struct mp_huge_binding *b;
+	struct page_pool *pool;
+	unsigned int i;
+
+	mp_test_fail_huge_pages(test);
+	b = mp_test_binding(test, 0, 2, "lifo");
+	mp_test_bind(test, b, ctx->dev, 0);
+	pool = mp_dma_pool(test, ctx, 0, ctx->dma_dev, DMA_FROM_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	for (i = 0; i < ARRAY_SIZE(pages); i++) {
+		pages[i] = mp_test_alloc(pool);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+		KUNIT_EXPECT_NE(test, page_pool_get_dma_addr(pages[i]), 0);
+	}
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_FALLBACKS),
+			ARRAY_SIZE(pages));
+	/* half come back before the pool goes, half after its scrub */
+	for (i = 0; i < ARRAY_SIZE(pages) / 2; i++)
+		mp_test_free(pool, pages[i]);
+	page_pool_destroy(pool);
+	for (; i < ARRAY_SIZE(pages); i++)
+		mp_test_free(pool, pages[i]);
+	mp_test_unbind(ctx->dev, 0);
+	mp_huge_binding_put(b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+}
+
+static struct kunit_case mp_huge_dma_test_cases[] = {
+	KUNIT_CASE(mp_huge_dma_test_addresses),
+	KUNIT_CASE(mp_huge_dma_test_directions),
+	KUNIT_CASE_SLOW(mp_huge_dma_test_remap),
+	KUNIT_CASE_SLOW(mp_huge_dma_test_fallback),
+	{}
+};
+
+static struct kunit_suite mp_huge_dma_test_suite = {
+	.name = "mp_huge_dma",
+	.init = mp_dma_test_init,
+	.test_cases = mp_huge_dma_test_cases,
+};
+
+/*** two pools of one binding on two CPUs ***/
+
+#define MP_SMP_ROUNDS	2000
+
+struct mp_smp_worker {
+	struct page_pool *pool;
+	struct completion *start;
+	struct completion done;
+	unsigned int failures;
+};
+
+/* Refill and release as fast as possible: with pool_size 1 nearly every
+ * release reaches the provider.
+ */
+static int mp_smp_worker_fn(void *arg)
+{
+	struct page *pages[PP_ALLOC_CACHE_REFILL];
+	struct mp_smp_worker *w = arg;
+	unsigned int r, i;
+
+	wait_for_completion(w->start);
+	for (r = 0; r < MP_SMP_ROUNDS; r++) {
+		for (i = 0; i < ARRAY_SIZE(pages); i++) {
+			pages[i] = mp_test_alloc(w->pool);
+			if (!pages[i])
+				w->failures++;
+		}
+		for (i = 0; i < ARRAY_SIZE(pages); i++)
+			if (pages[i])
+				mp_test_free(w->pool, pages[i]);
+		mp_test_flush_cache(w->pool);
+		cond_resched();
+	}
+	complete(&w->done);
+	return 0;
+}
+
+static void mp_huge_smp_test_two_cpus(struct kunit *test)
+{
+	struct mp_smp_worker w[2] = {};
+	struct mp_huge_binding *b;
+	DECLARE_COMPLETION_ONSTACK(start);
+	unsigned long blocks_before;
+	struct task_struct *t;
+	struct net_device *dev;
+	unsigned int i;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+
+	mp_huge_flush();
+	blocks_before = mp_huge_blocks_held();
+	dev = mp_test_netdev(test);
+	b = mp_test_binding(test, 1, 2, "lifo");
+	for (i = 0; i < 2; i++) {
+		mp_test_bind(test, b, dev, i);
+		w[i].pool = mp_test_pool(test, dev, i, 0, NULL);
+		w[i].start = &start;
+		init_completion(&w[i].done);
+		t = kthread_create(mp_smp_worker_fn, &w[i], "mp_smp/%u", i);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t);
+		kthread_bind(t, cpumask_nth(i, cpu_online_mask));
+		wake_up_process(t);
+	}
+	complete_all(&start);
+	for (i = 0; i < 2; i++)
+		wait_for_completion(&w[i].done);
+
+	for (i = 0; i < 2; i++) {
+		KUNIT_EXPECT_EQ(test, w[i].failures, 0);
+		page_pool_destroy(w[i].pool);
+	}
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_INFLIGHT), 0);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_LOST), 0);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_FREE),
+			mp_test_stat(b, MP_HUGE_STAT_BLOCKS) * MP_HUGE_PAGES);
+	mp_test_unbind(dev, 0);
+	mp_test_unbind(dev, 1);
+	mp_huge_binding_put(b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(blocks_before));
+}
+
+static struct kunit_case mp_huge_smp_test_cases[] = {
+	KUNIT_CASE_SLOW(mp_huge_smp_test_two_cpus),
+	{}
+};
+
+static struct kunit_suite mp_huge_smp_test_suite = {
+	.name = "mp_huge_smp",
+	.test_cases = mp_huge_smp_test_cases,
+};
+
+kunit_test_suites(&mp_huge_dma_test_suite, &mp_huge_smp_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests of the hugepage provider's DMA and SMP paths");
+MODULE_LICENSE("GPL");

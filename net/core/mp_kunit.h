@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Internals of the page pool memory providers that their KUnit suites
+ * reach (VISIBLE_IF_KUNIT): sysctl handlers and the fault injection point.
+ */
+#ifndef _NET_CORE_MP_KUNIT_H
+#define _NET_CORE_MP_KUNIT_H
+
+#if IS_ENABLED(CONFIG_KUNIT)
+struct ctl_table;
+struct fault_attr;
+
+int pp_policy_default_sysctl(const struct ctl_table *table, int write,
+			     void *buffer, size_t *lenp, loff_t *ppos);
+int mp_default_provider_sysctl(const struct ctl_table *table, int write,
+			       void *buffer, size_t *lenp, loff_t *ppos);
+int mp_default_u32_sysctl(const struct ctl_table *table, int write,
+			  void *buffer, size_t *lenp, loff_t *ppos);
+extern struct ctl_table mp_default_sysctl_table[];
+extern struct fault_attr mp_huge_fail_block;
+#endif
+
+#endif /* _NET_CORE_MP_KUNIT_H */

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# make run: boot the x86_64 guest, put the providers on real rx queues,
+# push traffic and print what happened (tools/demo.sh).
+#
+# usage: scripts/run.sh [seconds of traffic]
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+"$TOP/scripts/build-tools.sh"
+log "booting the guest (software emulation; about a minute)"
+"$TOP/scripts/vm.sh" -t 1200 -o "$VM_OUT/run" -- tools/demo.sh "$@" || rc=$?
+sed -n '/hugepool-vm: command exited/q; /Run .* as init process/,$p' \
+	"$VM_OUT/run/console.log" | grep -v 'Run .* as init process' | grep -vE '^\[ *[0-9]+\.[0-9]+\] '
+"$TOP/scripts/logscan.sh" "$VM_OUT/run/console.log" || {
+	log "the guest kernel logged a splat (above)"; exit 1; }
+exit "${rc:-0}"

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot the x86_64 kernel of build/x86 in QEMU with the host's root shared
+# read-only over 9p, run a command in it, and exit with its status.
+# The console log goes to <out>/console.log and, with -v, to stdout.
+#
+# usage: scripts/vm.sh [-m MiB] [-s cpus] [-a "kernel args"] [-t seconds]
+#                      [-o outdir] [-v] [--mt] [--kvm] -- command [args...]
+#   --mt   multi-threaded TCG: faster, but QEMU 7.2 oopses on live kernel
+#          text patching (static keys, XDP attach); measurements only
+#   --kvm  use /dev/kvm (HUGEPOOL_KVM=1 does the same); only where it is a
+#          real KVM: the nested one on these machines is slower than TCG
+# exit: the command's status; 124 on timeout; 125 if the VM died first
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+MEM=2048 CPUS=2 APPEND="" TIMEOUT=900 OUT="" VERBOSE=0 MT=0 KVM=${HUGEPOOL_KVM:-0}
+
+usage() {
+	sed -n '3,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+parse() {
+	while [[ $# -gt 0 ]]; do
+		case $1 in
+		-m) MEM=$2; shift 2 ;;
+		-s) CPUS=$2; shift 2 ;;
+		-a) APPEND=$2; shift 2 ;;
+		-t) TIMEOUT=$2; shift 2 ;;
+		-o) OUT=$2; shift 2 ;;
+		-v) VERBOSE=1; shift ;;
+		--mt) MT=1; shift ;;
+		--kvm) KVM=1; shift ;;
+		--) shift; break ;;
+		*) usage ;;
+		esac
+	done
+	[[ $# -gt 0 ]] || usage
+	CMD=("$@")
+}
+
+accel() {
+	if [[ $KVM == 1 && -w /dev/kvm ]]; then
+		echo "-enable-kvm -cpu host"
+	elif [[ $MT == 1 ]]; then
+		echo "-accel tcg,thread=multi -cpu max"
+	else
+		echo "-accel tcg,thread=single -cpu max"
+	fi
+}
+
+main() {
+	local kernel=$X86_OUT/arch/x86/boot/bzImage rc
+	parse "$@"
+	[[ -f $kernel ]] || die "no $kernel: run scripts/build-x86.sh"
+	OUT=${OUT:-$VM_OUT/run-$$}
+	rm -rf "$OUT"
+	mkdir -p "$OUT"
+	OUT=$(cd "$OUT" && pwd)
+	printf '%q ' "${CMD[@]}" > "$OUT/cmd.sh"
+	echo >> "$OUT/cmd.sh"
+
+	# shellcheck disable=SC2046
+	set +e
+	timeout --foreground -k 10 "$TIMEOUT" qemu-system-x86_64 \
+		$(accel) -m "$MEM" -smp "$CPUS" -nographic -no-reboot -nic none \
+		-kernel "$kernel" \
+		-virtfs local,id=root,path=/,mount_tag=/dev/root,security_model=none,readonly=on,multidevs=remap \
+		-virtfs local,id=out,path="$OUT",mount_tag=out,security_model=none,multidevs=remap \
+		-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro init=$TOP/scripts/vm-init.sh panic=-1 oops=panic acpi=noirq rcupdate.rcu_cpu_stall_timeout=300 rcupdate.rcu_task_stall_timeout=0 hp_out=$OUT hp_top=$TOP hp_modroot=$X86_OUT/modroot $APPEND" \
+		< /dev/null > "$OUT/console.log" 2>&1 &
+	local qpid=$!
+	if [[ $VERBOSE == 1 ]]; then
+		tail -n +1 -f --pid=$qpid "$OUT/console.log" 2>/dev/null || true
+	fi
+	wait $qpid
+	rc=$?
+	set -e
+	if [[ $rc == 124 || $rc == 137 ]]; then
+		log "VM timed out after ${TIMEOUT}s (log: $OUT/console.log)"
+		exit 124
+	fi
+	if [[ ! -f $OUT/rc ]]; then
+		log "VM died before the command finished (log: $OUT/console.log)"
+		exit 125
+	fi
+	exit "$(cat "$OUT/rc")"
+}
+
+main "$@"

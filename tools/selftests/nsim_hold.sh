@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# A page held across device destruction: netdevsim's pp_hold takes a page
+# from its rx queue's pool, which draws from the hugepage provider; the
+# device is deleted while the page is out (its queue is unbound at
+# unregister, the pool is destroyed with the page in flight), and netdevsim
+# puts the page back only after unregister. Every huge page must come back
+# once it does, with nothing freed twice and no splat.
+#
+# usage: nsim_hold.sh              (run as root on a hugepool kernel)
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+ID=77
+NSIM=/sys/bus/netdevsim
+
+nsim_dev() { ls "$NSIM/devices/netdevsim$ID/net/" 2>/dev/null | head -n1; }
+
+pool_inflight() {
+	hp_ynl - --dump page-pool-get | /usr/bin/python3 -c '
+import json, sys
+print(sum(p.get("inflight", 0) for p in json.load(sys.stdin)
+          if p.get("ifindex") == int(sys.argv[1]) and "mp-huge" in p))' "$1"
+}
+
+main() {
+	local dev ifindex hold
+	hp_require_root
+	[[ -d $NSIM ]] || { hp_skip "netdevsim" "no netdevsim"; hp_done; }
+	hp_kmemleak_clear
+	hp_sysctl_default net.core.mp_default=huge net.core.mp_huge_blocks=1 \
+		net.core.mp_huge_max_blocks=2
+
+	echo "$ID 1 1" > $NSIM/new_device
+	hp_cleanup_add "echo $ID > $NSIM/del_device"
+	hp_wait 5 nsim_dev >/dev/null
+	dev=$(nsim_dev)
+	ifindex=$(hp_ifindex - "$dev")
+	hp_check "netdevsim $dev up, its pool drawing from the provider" \
+		ip link set "$dev" up
+	hp_expect "a binding for its rx queue" "$(hp_binding_count "$dev")" -eq 1
+
+	hold=/sys/kernel/debug/netdevsim/netdevsim$ID/ports/0/pp_hold
+	hp_check "pp_hold takes a page" sh -c "echo 1 > $hold"
+	hp_expect "page-pool-get: the page is in flight" "$(pool_inflight "$ifindex")" -ge 1
+	hp_expect "the binding counts it in flight" "$(hp_binding_sum "$dev" pages-inflight)" -ge 1
+
+	hp_check "device deleted with the page held" sh -c "echo $ID > $NSIM/del_device"
+	HP_CLEANUPS=("${HP_CLEANUPS[@]:0:${#HP_CLEANUPS[@]}-1}")
+	hp_check "every huge page back once the page came home" hp_wait 20 hp_no_blocks
+	hp_check "kmemleak: nothing new" hp_kmemleak_none
+	hp_done
+}
+
+main "$@"
