@@ -87,7 +87,11 @@
 #include "mp_kunit.h"
 
 /* (device, direction) pairs one binding maps for at once: bnxt switches a
- * queue's pools to DMA_BIDIRECTIONAL when XDP is attached.
+ * queue's pools to DMA_BIDIRECTIONAL when XDP is attached. Without an IOMMU
+ * both mappings of a block have the same address, and CONFIG_DMA_API_DEBUG
+ * cannot tell which one a partial sync is for: it reports "tries to sync
+ * DMA memory it has not allocated" while both exist. With an IOMMU they
+ * are distinct IOVAs.
  */
 #define MP_HUGE_MAX_MAPS	2
 
