@@ -1272,7 +1272,8 @@ EXPORT_SYMBOL_GPL(mp_huge_binding_create);
 /**
  * mp_huge_binding_set_policy_params() - retune a live binding's policy
  * @binding: the binding
- * @params: new parameters; they apply from the next release on
+ * @params: parameters to change (those set in @params->set); they apply
+ *	from the next release on
  *
  * Return: 0, or -EOPNOTSUPP if the policy has nothing to tune.
  */
@@ -1286,8 +1287,6 @@ int mp_huge_binding_set_policy_params(struct mp_huge_binding *binding,
 
 	mutex_lock(&binding->lock);
 	err = binding->policy->update(binding->store, params);
-	if (!err)
-		binding->params.policy_params = *params;
 	mutex_unlock(&binding->lock);
 	return err;
 }

@@ -22,22 +22,30 @@
 #ifndef _NET_PAGE_POOL_PP_POLICY_H
 #define _NET_PAGE_POOL_PP_POLICY_H
 
+#include <linux/bits.h>
 #include <linux/list.h>
 #include <linux/types.h>
 #include <net/netmem.h>
 
 #define PP_POLICY_NAME_MAX	16
 
+/* Which fields of struct pp_policy_params are set */
+#define PP_POLICY_BUDGET	BIT(0)
+#define PP_POLICY_MAGAZINE	BIT(1)
+#define PP_POLICY_DEPOT		BIT(2)
+
 /**
  * struct pp_policy_params - what an administrator may tune per binding
- * @budget:	budget policy: free pages kept at most
+ * @set:	PP_POLICY_* bits of the fields that are set; the others keep
+ *		the policy's default (a zeroed struct asks for defaults)
+ * @budget:	budget policy: free pages kept at most (0: none)
  * @magazine:	per-CPU policy: netmem per per-CPU magazine
  * @depot:	per-CPU policy: full magazines kept in the shared depot
  *
- * A policy reads the fields it knows and ignores the others; zero means
- * the policy's default.
+ * A policy reads the fields it knows and ignores the others.
  */
 struct pp_policy_params {
+	u32 set;
 	u32 budget;
 	u32 magazine;
 	u32 depot;
@@ -60,8 +68,8 @@ struct pp_policy_params {
  *		down a binding and to find huge pages whose pages are all home.
  * @count:	free netmem in the store, for statistics (may be approximate
  *		while get() and put() run)
- * @update:	apply new parameters to a live store (optional); takes
- *		effect at the next put()
+ * @update:	apply the set fields of new parameters to a live store
+ *		(optional); takes effect at the next put()
  *
  * get() and put() must be safe against each other on any CPU and against
  * drain(); policies keep their own locking and document it at the top of

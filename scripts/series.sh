@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# make series: the whole work as an upstream-style patch series against
+# Debian's pristine linux-source-6.12, in build/series/ (git format-patch;
+# new files as file contents). The project's new files land where
+# patches/series says "@files", split into one commit per concept, so that
+# every commit of the series builds.
+#
+# Also checks that the series applies with git am to a fresh copy of the
+# pristine tree (build/series-check), and builds net/core there.
+#
+# usage: scripts/series.sh [--no-build]
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+WT=$BUILD/series-tree
+OUT=$BUILD/series
+GIT=(git -C "$WT" -c user.name=hugepool -c user.email=hugepool@localhost
+     -c advice.detachedHead=false)
+
+# The new files, by commit: subject, then the project paths it adds.
+GROUPS=(
+"net: page_pool: add a registry of recycling policies, and LIFO|include/net/page_pool/pp_policy.h net/core/pp_policy.c policies/pp_policy_lifo.c net/core/mp_kunit.h"
+"net: page_pool: add the hugepage memory provider|include/net/page_pool/mp_huge.h include/trace/events/mp_huge.h net/core/mp_huge.c"
+"net: page_pool: pick rx queues' default provider by sysctl|net/core/mp_default.c"
+"net: page_pool: add KUnit tests of the hugepage provider|kunit/mp_huge_test.h kunit/mp_huge_test.c kunit/mp_huge_dma_test.c"
+)
+
+tree_path() {
+	case $1 in
+	policies/*|kunit/*)	echo "net/core/${1#*/}" ;;
+	*)			echo "$1" ;;
+	esac
+}
+
+body() {
+	case $1 in
+	*registry*) cat <<'MSG'
+Memory providers that own a reservation of pages need to decide which
+free page goes out next and which released page to keep. Make that a
+pluggable recycling policy, registered by name like TCP congestion
+control: lookup with module autoload ("pp-policy-<name>"), a module
+reference held by every store, net.core.pp_policy_default and a
+read-only net.core.pp_policy_available. Policies store netmem references
+only; page_pool bookkeeping stays in the (built-in) provider. LIFO, the
+default, hands out the most recently released page first.
+MSG
+	;;
+	*hugepage*) cat <<'MSG'
+Reserve 2 MiB huge pages for rx queues, DMA-map each once per (device,
+direction), and carve them into the order-0 pages page pools hand to
+drivers. A binding serves one queue or several queues of a device,
+outlives the pools created for them, grows from a worker up to a maximum
+and serves order-0 pages from the page allocator while no huge page is
+free. Pages still referenced elsewhere when they come back are lost to
+their huge page; whole huge pages whose pages are all home go back.
+Counters are reported over netlink (nl_fill) and debugfs.
+MSG
+	;;
+	*sysctl*) cat <<'MSG'
+net.core.mp_default (none|huge) gives rx queues a binding when a pool
+that opts in with PP_FLAG_RX_QUEUE is created for them, with the
+reservation of net.core.mp_huge_blocks and net.core.mp_huge_max_blocks.
+Bad values are refused and change nothing.
+MSG
+	;;
+	*KUnit*) cat <<'MSG'
+Carving, batch refill, LIFO order, lost pages, destroy with pages in
+flight, growth, fallback under fault injection, shared bindings, the
+bypass of pools a provider cannot serve, unregister, trim, sysctl
+validation, the default provider; DMA addresses (2 MiB and per-page
+under swiotlb), directions, remapping, fallback mapping; two pools of one
+binding on two CPUs.
+MSG
+	;;
+	esac
+}
+
+commit_files() {
+	local g subject paths p dst
+	for g in "${GROUPS[@]}"; do
+		subject=${g%%|*}
+		paths=${g#*|}
+		for p in $paths; do
+			dst=$(tree_path "$p")
+			mkdir -p "$WT/$(dirname "$dst")"
+			cp "$TOP/$p" "$WT/$dst"
+			"${GIT[@]}" add -f "$dst"
+		done
+		"${GIT[@]}" commit -q -F - <<-MSG
+		$subject
+
+		$(body "$subject")
+
+		Signed-off-by: hugepool developers <hugepool@localhost>
+		MSG
+	done
+}
+
+check_all_placed() {
+	local f
+	(cd "$TOP" && git ls-files net include policies kunit | grep -v kunitconfig) |
+	while read -r f; do
+		grep -qF " $f" <<< " ${GROUPS[*]//|/ } " ||
+			die "$f is in no commit of scripts/series.sh"
+	done
+}
+
+main() {
+	local p
+	check_all_placed
+	rm -rf "$WT" "$OUT"
+	git -C "$KSRC" worktree prune
+	git -C "$KSRC" worktree add -q --detach "$WT" pristine
+	while read -r p; do
+		if [[ $p == @files ]]; then
+			commit_files
+		else
+			"${GIT[@]}" am -q --keep-cr "$TOP/patches/$p"
+		fi
+	done < <(grep -Ev '^(#|$)' "$TOP/patches/series")
+	"${GIT[@]}" format-patch -q --zero-commit -o "$OUT" pristine..HEAD
+	log "series: $(ls "$OUT" | wc -l) patches in $OUT"
+
+	# the series must apply to the pristine Debian tree, and build
+	"${GIT[@]}" checkout -q --detach pristine
+	"${GIT[@]}" am -q "$OUT"/*.patch
+	[[ -z $("${GIT[@]}" diff HEAD "$(git -C "$KSRC" rev-parse HEAD)" -- net include drivers) ]] ||
+		die "the series differs from build/linux"
+	log "series applies to pristine with git am and matches build/linux"
+	if [[ ${1:-} != --no-build ]]; then
+		make -s -C "$WT" O="$BUILD/series-build" ARCH=x86_64 defconfig >/dev/null
+		"$WT/scripts/config" --file "$BUILD/series-build/.config" \
+			-e PAGE_POOL_MP_HUGE -e VETH -e NETDEVSIM
+		make -s -C "$WT" O="$BUILD/series-build" ARCH=x86_64 olddefconfig
+		make -s -C "$WT" O="$BUILD/series-build" ARCH=x86_64 CC="ccache gcc" \
+			-j"$JOBS" net/core/ drivers/net/veth.o drivers/net/netdevsim/
+		log "series builds (net/core, veth, netdevsim on x86_64 defconfig)"
+	fi
+	git -C "$KSRC" worktree remove --force "$WT"
+}
+
+main "$@"
