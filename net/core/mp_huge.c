@@ -101,8 +101,10 @@
  * ask the worker for another.
  */
 #define MP_HUGE_GROW_BACKOFF	HZ
-/* Trims that releases trigger run at most this often per binding. */
-#define MP_HUGE_TRIM_INTERVAL	(HZ / 10)
+/* Trims that releases ask for run this long after the first of them, which
+ * coalesces a burst of releases into one trim.
+ */
+#define MP_HUGE_TRIM_DELAY	(HZ / 10)
 
 struct mp_huge_block {
 	struct page *page;		/* first of MP_HUGE_PAGES pages */
@@ -135,10 +137,6 @@ struct mp_huge_pcpu_stats {
 	u64 grow_fail;
 };
 
-enum {
-	MP_HUGE_WORK_GROW,
-	MP_HUGE_WORK_TRIM,
-};
 
 struct mp_huge_binding {
 	refcount_t ref;		/* creator, queues, pools, queued work */
@@ -157,7 +155,6 @@ struct mp_huge_binding {
 	unsigned int nr_blocks;			/* lock; READ_ONCE outside */
 	unsigned int want_blocks;		/* READ_ONCE/WRITE_ONCE */
 	unsigned long grow_after;		/* jiffies; READ/WRITE_ONCE */
-	unsigned long trim_after;		/* jiffies; READ/WRITE_ONCE */
 	struct xarray block_index;		/* pfn >> MP_HUGE_ORDER -> block */
 	struct mp_huge_map maps[MP_HUGE_MAX_MAPS]; /* lock; see map_slot() */
 	netmem_ref *scratch;			/* lock; trim */
@@ -167,15 +164,16 @@ struct mp_huge_binding {
 	struct list_head reserve;		/* reserve_lock */
 	unsigned long reserve_pages;		/* reserve_lock */
 
-	unsigned long work_flags;
-	struct work_struct work;		/* grow, trim */
+	struct work_struct work;		/* grow */
+	struct delayed_work trim_work;
 	struct work_struct free_work;
 	struct mp_huge_pcpu_stats __percpu *stats;
 	struct list_head list;			/* mp_huge_list */
 };
 
 static const struct memory_provider_ops mp_huge_ops;
-static void mp_huge_kick(struct mp_huge_binding *b, int work);
+static void mp_huge_kick_grow(struct mp_huge_binding *b);
+static void mp_huge_kick_trim(struct mp_huge_binding *b);
 
 static struct workqueue_struct *mp_huge_wq;
 static DEFINE_IDA(mp_huge_ida);
@@ -188,6 +186,7 @@ const char * const mp_huge_stat_names[MP_HUGE_STAT_NUM] = {
 	[MP_HUGE_STAT_BLOCKS_MAX]	= "blocks-max",
 	[MP_HUGE_STAT_PAGES_CARVED]	= "pages-carved",
 	[MP_HUGE_STAT_PAGES_FREE]	= "pages-free",
+	[MP_HUGE_STAT_PAGES_PARKED]	= "pages-parked",
 	[MP_HUGE_STAT_PAGES_INFLIGHT]	= "pages-inflight",
 	[MP_HUGE_STAT_PAGES_LOST]	= "pages-lost",
 	[MP_HUGE_STAT_REFILLS]		= "refills",
@@ -202,6 +201,7 @@ static const u16 mp_huge_stat_attrs[MP_HUGE_STAT_NUM] = {
 	[MP_HUGE_STAT_BLOCKS_MAX]	= NETDEV_A_MP_HUGE_BLOCKS_MAX,
 	[MP_HUGE_STAT_PAGES_CARVED]	= NETDEV_A_MP_HUGE_PAGES_CARVED,
 	[MP_HUGE_STAT_PAGES_FREE]	= NETDEV_A_MP_HUGE_PAGES_FREE,
+	[MP_HUGE_STAT_PAGES_PARKED]	= NETDEV_A_MP_HUGE_PAGES_PARKED,
 	[MP_HUGE_STAT_PAGES_INFLIGHT]	= NETDEV_A_MP_HUGE_PAGES_INFLIGHT,
 	[MP_HUGE_STAT_PAGES_LOST]	= NETDEV_A_MP_HUGE_PAGES_LOST,
 	[MP_HUGE_STAT_REFILLS]		= NETDEV_A_MP_HUGE_REFILLS,
@@ -247,6 +247,7 @@ void mp_huge_binding_stats(struct mp_huge_binding *binding, u64 *stats)
 	stats[MP_HUGE_STAT_PAGES_CARVED] = sum.carved;
 	stats[MP_HUGE_STAT_PAGES_FREE] = binding->policy->count(binding->store) +
 					 reserve;
+	stats[MP_HUGE_STAT_PAGES_PARKED] = reserve;
 	stats[MP_HUGE_STAT_PAGES_INFLIGHT] = sum.alloc - sum.release;
 	stats[MP_HUGE_STAT_PAGES_LOST] = sum.lost;
 	stats[MP_HUGE_STAT_REFILLS] = sum.refill;
@@ -550,11 +551,8 @@ static void mp_huge_reserve_park(struct mp_huge_binding *b,
 		     atomic_read(&blk->lost) >= MP_HUGE_PAGES;
 	spin_unlock_bh(&b->reserve_lock);
 
-	if (kick && maybe_home &&
-	    time_after_eq(jiffies, READ_ONCE(b->trim_after))) {
-		WRITE_ONCE(b->trim_after, jiffies + MP_HUGE_TRIM_INTERVAL);
-		mp_huge_kick(b, MP_HUGE_WORK_TRIM);
-	}
+	if (kick && maybe_home)
+		mp_huge_kick_trim(b);
 }
 
 /*** DMA map slots ***/
@@ -761,7 +759,7 @@ static void mp_huge_want_more(struct mp_huge_binding *b)
 		return;
 	if (READ_ONCE(b->want_blocks) <= nr)
 		WRITE_ONCE(b->want_blocks, nr + 1);
-	mp_huge_kick(b, MP_HUGE_WORK_GROW);
+	mp_huge_kick_grow(b);
 }
 
 /* Refill @pool's empty alloc cache with a batch: from the policy's store,
@@ -978,13 +976,18 @@ static void mp_huge_uninstall(void *mp_priv, struct netdev_rx_queue *rxq)
 
 /*** growth and trim, from the worker ***/
 
-static void mp_huge_kick(struct mp_huge_binding *b, int work)
+/* The caller holds a reference; queued work holds its own. Any context. */
+static void mp_huge_kick_grow(struct mp_huge_binding *b)
 {
-	if (test_and_set_bit(work, &b->work_flags))
-		return;
-	/* The caller holds a reference; the queued work holds its own. */
 	refcount_inc(&b->ref);
 	if (!queue_work(mp_huge_wq, &b->work))
+		mp_huge_binding_put(b);
+}
+
+static void mp_huge_kick_trim(struct mp_huge_binding *b)
+{
+	refcount_inc(&b->ref);
+	if (!queue_delayed_work(mp_huge_wq, &b->trim_work, MP_HUGE_TRIM_DELAY))
 		mp_huge_binding_put(b);
 }
 
@@ -1049,20 +1052,26 @@ static void mp_huge_do_trim(struct mp_huge_binding *b)
 	}
 }
 
-static void mp_huge_work(struct work_struct *work)
+static void mp_huge_grow_work(struct work_struct *work)
 {
 	struct mp_huge_binding *b = container_of(work, struct mp_huge_binding,
 						 work);
 
 	mutex_lock(&b->lock);
-	if (test_and_clear_bit(MP_HUGE_WORK_GROW, &b->work_flags) &&
-	    mp_huge_grow(b, READ_ONCE(b->want_blocks),
+	if (mp_huge_grow(b, READ_ONCE(b->want_blocks),
 			 GFP_KERNEL | __GFP_NORETRY))
 		WRITE_ONCE(b->grow_after, jiffies + MP_HUGE_GROW_BACKOFF);
-	if (test_and_clear_bit(MP_HUGE_WORK_TRIM, &b->work_flags))
-		mp_huge_do_trim(b);
 	mutex_unlock(&b->lock);
+	mp_huge_binding_put(b);
+}
 
+static void mp_huge_trim_work(struct work_struct *work)
+{
+	struct mp_huge_binding *b = container_of(to_delayed_work(work),
+						 struct mp_huge_binding,
+						 trim_work);
+
+	mp_huge_trim(b);
 	mp_huge_binding_put(b);
 }
 
@@ -1082,13 +1091,20 @@ void mp_huge_trim(struct mp_huge_binding *binding)
 EXPORT_SYMBOL_GPL(mp_huge_trim);
 
 /**
- * mp_huge_flush() - wait for queued growth, trims and teardowns
+ * mp_huge_flush() - run queued growth, trims and teardowns, and wait
  *
- * Teardowns queue after the work that dropped the last reference, hence
- * the second flush.
+ * Trims wait a little to coalesce releases: they are run now. Teardowns
+ * queue after the work that dropped the last reference, hence the second
+ * flush.
  */
 void mp_huge_flush(void)
 {
+	struct mp_huge_binding *b;
+
+	mutex_lock(&mp_huge_list_lock);
+	list_for_each_entry(b, &mp_huge_list, list)
+		flush_delayed_work(&b->trim_work);
+	mutex_unlock(&mp_huge_list_lock);
 	flush_workqueue(mp_huge_wq);
 	flush_workqueue(mp_huge_wq);
 }
@@ -1237,7 +1253,8 @@ struct mp_huge_binding *mp_huge_binding_create(const struct mp_huge_params *p,
 	spin_lock_init(&b->reserve_lock);
 	xa_init(&b->block_index);
 	xa_init_flags(&b->rxqs, XA_FLAGS_ALLOC);
-	INIT_WORK(&b->work, mp_huge_work);
+	INIT_WORK(&b->work, mp_huge_grow_work);
+	INIT_DELAYED_WORK(&b->trim_work, mp_huge_trim_work);
 	INIT_WORK(&b->free_work, mp_huge_free_work);
 	b->want_blocks = p->blocks;
 
@@ -1259,7 +1276,7 @@ struct mp_huge_binding *mp_huge_binding_create(const struct mp_huge_params *p,
 			goto free;
 		}
 	} else if (p->blocks) {
-		mp_huge_kick(b, MP_HUGE_WORK_GROW);
+		mp_huge_kick_grow(b);
 	}
 	return b;
 
@@ -1467,6 +1484,84 @@ static ssize_t mp_huge_trim_write(struct file *file, const char __user *buf,
 	return count;
 }
 
+/* "<binding id> budget=<n> depot=<n> ...": retune a live binding's policy */
+VISIBLE_IF_KUNIT int mp_huge_parse_policy_params(char *buf, u32 *id,
+						 struct pp_policy_params *p)
+{
+	static const struct {
+		const char *key;
+		u32 bit;
+		size_t offset;
+	} keys[] = {
+		{ "budget", PP_POLICY_BUDGET,
+		  offsetof(struct pp_policy_params, budget) },
+		{ "magazine", PP_POLICY_MAGAZINE,
+		  offsetof(struct pp_policy_params, magazine) },
+		{ "depot", PP_POLICY_DEPOT,
+		  offsetof(struct pp_policy_params, depot) },
+	};
+	char *tok, *val;
+	unsigned int i;
+
+	memset(p, 0, sizeof(*p));
+	tok = strsep(&buf, " \t\n");
+	if (!tok || kstrtou32(tok, 0, id))
+		return -EINVAL;
+	while ((tok = strsep(&buf, " \t\n"))) {
+		if (!*tok)
+			continue;
+		val = strchr(tok, '=');
+		if (!val)
+			return -EINVAL;
+		*val++ = '\0';
+		for (i = 0; i < ARRAY_SIZE(keys); i++)
+			if (!strcmp(tok, keys[i].key))
+				break;
+		if (i == ARRAY_SIZE(keys) || (p->set & keys[i].bit) ||
+		    kstrtou32(val, 0, (u32 *)((char *)p + keys[i].offset)))
+			return -EINVAL;
+		p->set |= keys[i].bit;
+	}
+	return p->set ? 0 : -EINVAL;
+}
+EXPORT_SYMBOL_IF_KUNIT(mp_huge_parse_policy_params);
+
+static ssize_t mp_huge_policy_write(struct file *file, const char __user *ubuf,
+				    size_t count, loff_t *ppos)
+{
+	struct pp_policy_params params;
+	struct mp_huge_binding *b;
+	int err = -ENOENT;
+	char *buf;
+	u32 id;
+
+	buf = memdup_user_nul(ubuf, min(count, (size_t)128));
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	err = mp_huge_parse_policy_params(buf, &id, &params);
+	kfree(buf);
+	if (err)
+		return err;
+
+	err = -ENOENT;
+	mutex_lock(&mp_huge_list_lock);
+	list_for_each_entry(b, &mp_huge_list, list) {
+		if (b->id == id) {
+			err = mp_huge_binding_set_policy_params(b, &params);
+			break;
+		}
+	}
+	mutex_unlock(&mp_huge_list_lock);
+	return err ?: count;
+}
+
+static const struct file_operations mp_huge_policy_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.write	= mp_huge_policy_write,
+	.llseek	= noop_llseek,
+};
+
 static const struct file_operations mp_huge_trim_fops = {
 	.owner	= THIS_MODULE,
 	.open	= simple_open,
@@ -1488,6 +1583,8 @@ static int __init mp_huge_init(void)
 	dir = debugfs_create_dir("mp_huge", NULL);
 	debugfs_create_file("bindings", 0444, dir, NULL, &mp_huge_bindings_fops);
 	debugfs_create_file("trim", 0200, dir, NULL, &mp_huge_trim_fops);
+	debugfs_create_file("policy_params", 0200, dir, NULL,
+			    &mp_huge_policy_fops);
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 	fault_create_debugfs_attr("fail_block", dir, &mp_huge_fail_block);
 #endif

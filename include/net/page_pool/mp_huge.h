@@ -50,6 +50,8 @@ struct mp_huge_params {
  * @MP_HUGE_STAT_PAGES_CARVED:	pages carved out of huge pages (cumulative)
  * @MP_HUGE_STAT_PAGES_FREE:	pages held and free: in the policy's store or
  *				parked in their huge page
+ * @MP_HUGE_STAT_PAGES_PARKED:	of those, pages parked in their huge page: not
+ *				yet handed out, or declined by the policy
  * @MP_HUGE_STAT_PAGES_INFLIGHT: pages handed to page pools and not back yet;
  *				includes pages sitting in a pool's alloc cache
  *				and ptr_ring, which only the pool can recycle
@@ -71,6 +73,7 @@ enum mp_huge_stat {
 	MP_HUGE_STAT_BLOCKS_MAX,
 	MP_HUGE_STAT_PAGES_CARVED,
 	MP_HUGE_STAT_PAGES_FREE,
+	MP_HUGE_STAT_PAGES_PARKED,
 	MP_HUGE_STAT_PAGES_INFLIGHT,
 	MP_HUGE_STAT_PAGES_LOST,
 	MP_HUGE_STAT_REFILLS,

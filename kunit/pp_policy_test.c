@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of the recycling policies: the registry, one contract run
+ * over every registered policy (KUNIT_ARRAY_PARAM), and what is particular
+ * to the budget policy. The per-CPU policy's locality and CPU hotplug need
+ * several CPUs: they are in pp_policy_smp_test.c, run in the x86_64 guest.
+ *
+ * The contract is checked on real page pools drawing from a binding, pages
+ * coming back through the ring overflow of pool_size 1.
+ */
+
+#include <kunit/test.h>
+#include <kunit/visibility.h>
+#include <linux/bitmap.h>
+#include <linux/netdevice.h>
+#include <linux/prandom.h>
+#include <linux/sysctl.h>
+#include <linux/xarray.h>
+#include <net/page_pool/helpers.h>
+#include <net/page_pool/mp_huge.h>
+#include <net/page_pool/pp_policy.h>
+
+#include "mp_huge_test.h"
+
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+
+static const char * const pp_test_policies[] = { "lifo", "percpu", "budget" };
+
+static void pp_test_policy_desc(const char * const *name, char *desc)
+{
+	strscpy(desc, *name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(pp_test_policy, pp_test_policies, pp_test_policy_desc);
+
+/* The policy of this case; the case is skipped if the policy is not
+ * registered (a module not loaded: the suites run at boot, before any
+ * module can be).
+ */
+static const char *pp_test_policy_name(struct kunit *test)
+{
+	const char *name = *(const char * const *)test->param_value;
+	char avail[128], *list = avail, *tok;
+
+	pp_policy_get_available(avail, sizeof(avail));
+	while ((tok = strsep(&list, " ")))
+		if (!strcmp(tok, name))
+			return name;
+	kunit_skip(test, "policy %s is not registered", name);
+	return NULL;
+}
+
+struct pp_test_ctx {
+	struct net_device *dev;
+	unsigned long blocks_before;
+};
+
+static int pp_test_init(struct kunit *test)
+{
+	struct pp_test_ctx *ctx;
+
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	mp_huge_flush();
+	ctx->blocks_before = mp_huge_blocks_held();
+	ctx->dev = mp_test_netdev(test);
+	test->priv = ctx;
+	return 0;
+}
+
+static void pp_test_teardown(struct kunit *test, struct mp_huge_binding *b,
+			     struct page_pool *pool, unsigned int queue)
+{
+	struct pp_test_ctx *ctx = test->priv;
+
+	page_pool_destroy(pool);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_INFLIGHT), 0);
+	mp_test_unbind(ctx->dev, queue);
+	mp_huge_binding_put(b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+}
+
+/*** the registry ***/
+
+static int pp_test_sysctl_default(const char *val)
+{
+	struct ctl_table table = { .maxlen = 64 };
+	char buf[64];
+	size_t len = strscpy(buf, val, sizeof(buf));
+	loff_t pos = 0;
+
+	return pp_policy_default_sysctl(&table, 1, buf, &len, &pos);
+}
+
+static void pp_test_expect_default(struct kunit *test, const char *want)
+{
+	const struct pp_policy_ops *ops = pp_policy_get_default();
+
+	KUNIT_ASSERT_NOT_NULL(test, ops);
+	KUNIT_EXPECT_STREQ(test, ops->name, want);
+	pp_policy_put(ops);
+}
+
+/* Unknown names are refused everywhere and change nothing. */
+static void pp_test_registry_unknown(struct kunit *test)
+{
+	struct mp_huge_params p = { .max_blocks = 1, .nid = NUMA_NO_NODE };
+	struct mp_huge_binding *b;
+
+	KUNIT_EXPECT_NULL(test, pp_policy_get("no-such-policy"));
+	KUNIT_EXPECT_NULL(test, pp_policy_get("lifo-but-much-too-long-a-name"));
+
+	pp_test_expect_default(test, CONFIG_PP_POLICY_DEFAULT);
+	KUNIT_EXPECT_EQ(test, pp_test_sysctl_default("no-such-policy"), -ENOENT);
+	KUNIT_EXPECT_EQ(test, pp_test_sysctl_default("lifoooooooooooooooooooo"),
+			-ENOENT);
+	pp_test_expect_default(test, CONFIG_PP_POLICY_DEFAULT);
+
+	strscpy(p.policy, "no-such-policy", sizeof(p.policy));
+	b = mp_huge_binding_create(&p, true, NULL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(b), -ENOENT);
+}
+
+/* The default names the policy of bindings that do not name one. */
+static void pp_test_registry_default(struct kunit *test)
+{
+	struct mp_huge_binding *b;
+	char avail[128];
+
+	pp_policy_get_available(avail, sizeof(avail));
+	kunit_info(test, "available: %s\n", avail);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(avail, "lifo"));
+
+	KUNIT_ASSERT_EQ(test, pp_test_sysctl_default("percpu\n"), 0);
+	pp_test_expect_default(test, "percpu");
+	b = mp_test_binding(test, 0, 1, NULL);
+	KUNIT_EXPECT_STREQ(test, mp_huge_binding_policy(b), "percpu");
+	mp_huge_binding_put(b);
+
+	KUNIT_ASSERT_EQ(test, pp_test_sysctl_default(CONFIG_PP_POLICY_DEFAULT), 0);
+	b = mp_test_binding(test, 0, 1, NULL);
+	KUNIT_EXPECT_STREQ(test, mp_huge_binding_policy(b),
+			   CONFIG_PP_POLICY_DEFAULT);
+	mp_huge_binding_put(b);
+	mp_huge_flush();
+}
+
+static unsigned int pp_test_get(void *s, netmem_ref *n, unsigned int k)
+{
+	return 0;
+}
+
+/* Incomplete ops and taken names are refused. */
+static void pp_test_registry_register(struct kunit *test)
+{
+	struct pp_policy_ops bad = { .name = "kunit-bad", .get = pp_test_get };
+	struct pp_policy_ops dup;
+	const struct pp_policy_ops *lifo = pp_policy_get("lifo");
+
+	KUNIT_ASSERT_NOT_NULL(test, lifo);
+	dup = *lifo;
+	pp_policy_put(lifo);
+	INIT_LIST_HEAD(&dup.list);
+
+	KUNIT_EXPECT_EQ(test, pp_policy_register(&bad), -EINVAL);
+	KUNIT_EXPECT_EQ(test, pp_policy_register(&dup), -EEXIST);
+}
+
+/* The debugfs policy_params syntax. */
+static void pp_test_registry_params(struct kunit *test)
+{
+	struct pp_policy_params p;
+	char buf[64];
+	u32 id;
+
+	strscpy(buf, "7 budget=0 depot=3\n", sizeof(buf));
+	KUNIT_EXPECT_EQ(test, mp_huge_parse_policy_params(buf, &id, &p), 0);
+	KUNIT_EXPECT_EQ(test, id, 7);
+	KUNIT_EXPECT_EQ(test, p.set, PP_POLICY_BUDGET | PP_POLICY_DEPOT);
+	KUNIT_EXPECT_EQ(test, p.budget, 0);
+	KUNIT_EXPECT_EQ(test, p.depot, 3);
+
+	strscpy(buf, "7", sizeof(buf));
+	KUNIT_EXPECT_EQ(test, mp_huge_parse_policy_params(buf, &id, &p), -EINVAL);
+	strscpy(buf, "x budget=1", sizeof(buf));
+	KUNIT_EXPECT_EQ(test, mp_huge_parse_policy_params(buf, &id, &p), -EINVAL);
+	strscpy(buf, "7 budget=-1", sizeof(buf));
+	KUNIT_EXPECT_EQ(test, mp_huge_parse_policy_params(buf, &id, &p), -EINVAL);
+	strscpy(buf, "7 budget=1 budget=2", sizeof(buf));
+	KUNIT_EXPECT_EQ(test, mp_huge_parse_policy_params(buf, &id, &p), -EINVAL);
+	strscpy(buf, "7 colour=blue", sizeof(buf));
+	KUNIT_EXPECT_EQ(test, mp_huge_parse_policy_params(buf, &id, &p), -EINVAL);
+	strscpy(buf, "7 budget", sizeof(buf));
+	KUNIT_EXPECT_EQ(test, mp_huge_parse_policy_params(buf, &id, &p), -EINVAL);
+}
+
+static struct kunit_case pp_policy_registry_cases[] = {
+	KUNIT_CASE(pp_test_registry_unknown),
+	KUNIT_CASE(pp_test_registry_default),
+	KUNIT_CASE(pp_test_registry_register),
+	KUNIT_CASE(pp_test_registry_params),
+	{}
+};
+
+static struct kunit_suite pp_policy_registry_suite = {
+	.name = "pp_policy_registry",
+	.init = pp_test_init,
+	.test_cases = pp_policy_registry_cases,
+};
+
+/*** the contract, for every policy ***/
+
+struct pp_test_pages {
+	unsigned long base_pfn;
+	unsigned long *held;		/* bitmap over the binding's block */
+	struct page **pages;
+	unsigned int n;
+};
+
+/* Every free page is handed out exactly once until it comes back: all the
+ * pages of a block, once each, then again once each after their return.
+ */
+static void pp_test_contract_once(struct kunit *test)
+{
+	const char *policy = pp_test_policy_name(test);
+	struct pp_test_ctx *ctx = test->priv;
+	struct mp_huge_binding *b;
+	struct page_pool *pool;
+	unsigned long *seen, base = 0;
+	struct page **pages;
+	unsigned int round, i, idx;
+
+	pages = kunit_kcalloc(test, MP_HUGE_PAGES, sizeof(*pages), GFP_KERNEL);
+	seen = kunit_kcalloc(test, BITS_TO_LONGS(MP_HUGE_PAGES),
+			     sizeof(long), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	KUNIT_ASSERT_NOT_NULL(test, seen);
+
+	b = mp_test_binding(test, 1, 1, policy);
+	mp_test_bind(test, b, ctx->dev, 0);
+	pool = mp_test_pool(test, ctx->dev, 0, 0, NULL);
+
+	for (round = 0; round < 3; round++) {
+		bitmap_zero(seen, MP_HUGE_PAGES);
+		for (i = 0; i < MP_HUGE_PAGES; i++) {
+			pages[i] = mp_test_alloc(pool);
+			KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+			if (!base)
+				base = ALIGN_DOWN(page_to_pfn(pages[i]),
+						  MP_HUGE_PAGES);
+			idx = page_to_pfn(pages[i]) - base;
+			KUNIT_ASSERT_LT(test, idx, MP_HUGE_PAGES);
+			KUNIT_ASSERT_FALSE_MSG(test, test_bit(idx, seen),
+					       "page %u handed out twice", idx);
+			__set_bit(idx, seen);
+		}
+		KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_INFLIGHT),
+				MP_HUGE_PAGES);
+		for (i = 0; i < MP_HUGE_PAGES; i++)
+			mp_test_free(pool, pages[i]);
+		mp_test_flush_cache(pool);
+		mp_huge_flush();
+	}
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_FALLBACKS), 0);
+	pp_test_teardown(test, b, pool, 0);
+}
+
+/* Long random sequences of refills and releases on two pools of one
+ * binding: no page is handed out while out, none is lost, counters match.
+ */
+static void pp_test_contract_random(struct kunit *test)
+{
+	const char *policy = pp_test_policy_name(test);
+	const unsigned int max_held = 3 * MP_HUGE_PAGES;
+	struct pp_test_ctx *ctx = test->priv;
+	struct page_pool *pools[2];
+	struct mp_huge_binding *b;
+	struct rnd_state rnd;
+	struct xarray out;	/* pfn of every page out */
+	unsigned int n = 0, i, k, op;
+	struct page **held;
+	struct page *page;
+	u8 *owner;
+
+	held = kunit_kcalloc(test, max_held, sizeof(*held), GFP_KERNEL);
+	owner = kunit_kcalloc(test, max_held, sizeof(*owner), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, held);
+	KUNIT_ASSERT_NOT_NULL(test, owner);
+	prandom_seed_state(&rnd, 42);
+	xa_init(&out);
+
+	b = mp_test_binding(test, 1, 2, policy);
+	mp_test_bind(test, b, ctx->dev, 0);
+	mp_test_bind(test, b, ctx->dev, 1);
+	pools[0] = mp_test_pool(test, ctx->dev, 0, 0, NULL);
+	pools[1] = mp_test_pool(test, ctx->dev, 1, 0, NULL);
+
+	for (op = 0; op < 20000; op++) {
+		k = prandom_u32_state(&rnd) % 16;
+		if (k < 7 && n < max_held) {		/* refill side */
+			i = prandom_u32_state(&rnd) & 1;
+			page = mp_test_alloc(pools[i]);
+			KUNIT_ASSERT_NOT_NULL(test, page);
+			KUNIT_ASSERT_EQ(test, page_ref_count(page), 1);
+			KUNIT_ASSERT_EQ_MSG(test, xa_insert(&out, page_to_pfn(page),
+							    page, GFP_KERNEL), 0,
+					    "page handed out while out");
+			owner[n] = i;
+			held[n++] = page;
+		} else if (k < 15 && n) {		/* release */
+			i = prandom_u32_state(&rnd) % n;
+			xa_erase(&out, page_to_pfn(held[i]));
+			mp_test_free(pools[owner[i]], held[i]);
+			held[i] = held[--n];
+			owner[i] = owner[n];
+		} else {
+			mp_test_flush_cache(pools[prandom_u32_state(&rnd) & 1]);
+		}
+		if (!(op % 1024))
+			mp_huge_flush();
+	}
+
+	while (n--)
+		mp_test_free(pools[owner[n]], held[n]);
+	xa_destroy(&out);
+	page_pool_destroy(pools[1]);
+	mp_test_unbind(ctx->dev, 1);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_LOST), 0);
+	pp_test_teardown(test, b, pools[0], 0);
+}
+
+/* Unbinding drains every page, wherever the policy keeps it; the counters
+ * add up on the way.
+ */
+static void pp_test_contract_drain(struct kunit *test)
+{
+	const char *policy = pp_test_policy_name(test);
+	struct pp_test_ctx *ctx = test->priv;
+	const unsigned int n = 4 * PP_ALLOC_CACHE_REFILL;
+	struct mp_huge_binding *b;
+	struct page_pool *pool;
+	struct page **pages;
+	u64 free, parked;
+	unsigned int i;
+
+	pages = kunit_kcalloc(test, n, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	b = mp_test_binding(test, 2, 2, policy);
+	mp_test_bind(test, b, ctx->dev, 2);
+	pool = mp_test_pool(test, ctx->dev, 2, 0, NULL);
+	for (i = 0; i < n; i++)
+		pages[i] = mp_test_alloc(pool);
+	for (i = 0; i < n; i++)
+		mp_test_free(pool, pages[i]);
+	page_pool_destroy(pool);
+
+	free = mp_test_stat(b, MP_HUGE_STAT_PAGES_FREE);
+	parked = mp_test_stat(b, MP_HUGE_STAT_PAGES_PARKED);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_INFLIGHT), 0);
+	KUNIT_EXPECT_EQ(test, free + mp_test_stat(b, MP_HUGE_STAT_PAGES_LOST),
+			mp_test_stat(b, MP_HUGE_STAT_BLOCKS) * MP_HUGE_PAGES);
+	KUNIT_EXPECT_LE(test, parked, free);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_REFILLS),
+			n / PP_ALLOC_CACHE_REFILL);
+
+	mp_test_unbind(ctx->dev, 2);
+	mp_huge_binding_put(b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+}
+
+static struct kunit_case pp_policy_contract_cases[] = {
+	KUNIT_CASE_PARAM(pp_test_contract_once, pp_test_policy_gen_params),
+	KUNIT_CASE_PARAM_ATTR(pp_test_contract_random, pp_test_policy_gen_params,
+			      { .speed = KUNIT_SPEED_SLOW }),
+	KUNIT_CASE_PARAM(pp_test_contract_drain, pp_test_policy_gen_params),
+	{}
+};
+
+static struct kunit_suite pp_policy_contract_suite = {
+	.name = "pp_policy_contract",
+	.init = pp_test_init,
+	.test_cases = pp_policy_contract_cases,
+};
+
+/*** the budget policy ***/
+
+static struct mp_huge_binding *pp_test_budget_binding(struct kunit *test,
+						      u32 blocks, u32 budget)
+{
+	struct mp_huge_params p = {
+		.blocks		= blocks,
+		.max_blocks	= blocks,
+		.policy		= "budget",
+		.policy_params	= { .set = PP_POLICY_BUDGET, .budget = budget },
+		.nid		= NUMA_NO_NODE,
+	};
+	struct mp_huge_binding *b = mp_huge_binding_create(&p, true, NULL);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, b);
+	return b;
+}
+
+static u64 pp_test_kept(struct mp_huge_binding *b)
+{
+	return mp_test_stat(b, MP_HUGE_STAT_PAGES_FREE) -
+	       mp_test_stat(b, MP_HUGE_STAT_PAGES_PARKED);
+}
+
+/* The store never holds more than the budget; huge pages whose pages are
+ * all home go back whole, until nothing but pages in flight is held.
+ */
+static void pp_test_budget_bound(struct kunit *test)
+{
+	const unsigned int budget = 100, want = MP_HUGE_PAGES + 200;
+	struct pp_test_ctx *ctx = test->priv;
+	struct mp_huge_binding *b;
+	struct page_pool *pool;
+	struct page **pages;
+	unsigned int i;
+
+	pp_test_policy_name(test);
+	pages = kunit_kcalloc(test, want, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	b = pp_test_budget_binding(test, 2, budget);
+	mp_test_bind(test, b, ctx->dev, 0);
+	pool = mp_test_pool(test, ctx->dev, 0, 0, NULL);
+
+	for (i = 0; i < want; i++)
+		pages[i] = mp_test_alloc(pool);
+	for (i = 0; i < want; i++) {
+		mp_test_free(pool, pages[i]);
+		KUNIT_ASSERT_LE(test, pp_test_kept(b), budget);
+	}
+	mp_test_flush_cache(pool);
+	KUNIT_EXPECT_LE(test, pp_test_kept(b), budget);
+
+	/* releases asked for a trim: the block whose pages are all home goes
+	 * back, the one whose page waits in the ring stays
+	 */
+	mp_huge_flush();
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS_RETURNED), 1);
+
+	page_pool_destroy(pool);
+	mp_huge_trim(b);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS), 0);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS_RETURNED), 2);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_FREE), 0);
+	mp_test_unbind(ctx->dev, 0);
+	mp_huge_binding_put(b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+}
+
+/* The budget changes on a live binding from the next release on. */
+static void pp_test_budget_live(struct kunit *test)
+{
+	struct pp_policy_params none = { .set = PP_POLICY_BUDGET, .budget = 0 };
+	struct pp_policy_params more = { .set = PP_POLICY_BUDGET, .budget = 300 };
+	struct pp_test_ctx *ctx = test->priv;
+	struct page *pages[2 * PP_ALLOC_CACHE_REFILL];
+	struct mp_huge_binding *b;
+	struct page_pool *pool;
+	unsigned int i;
+
+	pp_test_policy_name(test);
+	b = pp_test_budget_binding(test, 1, 1000);
+	mp_test_bind(test, b, ctx->dev, 0);
+	pool = mp_test_pool(test, ctx->dev, 0, 0, NULL);
+	for (i = 0; i < ARRAY_SIZE(pages); i++)
+		pages[i] = mp_test_alloc(pool);
+
+	KUNIT_ASSERT_EQ(test, mp_huge_binding_set_policy_params(b, &none), 0);
+	for (i = 0; i < PP_ALLOC_CACHE_REFILL; i++)
+		mp_test_free(pool, pages[i]);
+	KUNIT_EXPECT_EQ(test, pp_test_kept(b), 0);
+
+	KUNIT_ASSERT_EQ(test, mp_huge_binding_set_policy_params(b, &more), 0);
+	for (; i < ARRAY_SIZE(pages); i++)
+		mp_test_free(pool, pages[i]);
+	/* the ring kept the first page of all: these all reached the policy */
+	KUNIT_EXPECT_EQ(test, pp_test_kept(b), PP_ALLOC_CACHE_REFILL);
+
+	pp_test_teardown(test, b, pool, 0);
+}
+
+static const char * const pp_test_budget_only[] = { "budget" };
+KUNIT_ARRAY_PARAM(pp_test_budget, pp_test_budget_only, pp_test_policy_desc);
+
+static struct kunit_case pp_policy_budget_cases[] = {
+	KUNIT_CASE_PARAM(pp_test_budget_bound, pp_test_budget_gen_params),
+	KUNIT_CASE_PARAM(pp_test_budget_live, pp_test_budget_gen_params),
+	{}
+};
+
+static struct kunit_suite pp_policy_budget_suite = {
+	.name = "pp_policy_budget",
+	.init = pp_test_init,
+	.test_cases = pp_policy_budget_cases,
+};
+
+kunit_test_suites(&pp_policy_registry_suite, &pp_policy_contract_suite,
+		  &pp_policy_budget_suite);
+
+MODULE_DESCRIPTION("KUnit tests of the page pool recycling policies");
+MODULE_LICENSE("GPL");
