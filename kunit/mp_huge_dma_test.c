@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests of the hugepage provider that UML cannot run: DMA mapping,
- * on a KUnit device with a 64-bit DMA mask (mp_huge_dma), and pools of one
- * binding refilling and releasing on two CPUs at once (mp_huge_smp).
+ * KUnit tests of the hugepage provider's DMA mapping, on a KUnit device
+ * with a 64-bit DMA mask.
  *
  * make check boots the x86_64 guest twice for mp_huge_dma: as is, where
  * dma-direct maps a 2 MiB block in one go, and with swiotlb=force, where
@@ -13,10 +12,7 @@
 
 #include <kunit/device.h>
 #include <kunit/test.h>
-#include <linux/cpumask.h>
-#include <linux/completion.h>
 #include <linux/dma-mapping.h>
-#include <linux/kthread.h>
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
 #include <net/page_pool/helpers.h>
@@ -286,99 +282,7 @@ static struct kunit_suite mp_huge_dma_test_suite = {
 	.test_cases = mp_huge_dma_test_cases,
 };
 
-/*** two pools of one binding on two CPUs ***/
+kunit_test_suite(mp_huge_dma_test_suite);
 
-#define MP_SMP_ROUNDS	2000
-
-struct mp_smp_worker {
-	struct page_pool *pool;
-	struct completion *start;
-	struct completion done;
-	unsigned int failures;
-};
-
-/* Refill and release as fast as possible: with pool_size 1 nearly every
- * release reaches the provider.
- */
-static int mp_smp_worker_fn(void *arg)
-{
-	struct page *pages[PP_ALLOC_CACHE_REFILL];
-	struct mp_smp_worker *w = arg;
-	unsigned int r, i;
-
-	wait_for_completion(w->start);
-	for (r = 0; r < MP_SMP_ROUNDS; r++) {
-		for (i = 0; i < ARRAY_SIZE(pages); i++) {
-			pages[i] = mp_test_alloc(w->pool);
-			if (!pages[i])
-				w->failures++;
-		}
-		for (i = 0; i < ARRAY_SIZE(pages); i++)
-			if (pages[i])
-				mp_test_free(w->pool, pages[i]);
-		mp_test_flush_cache(w->pool);
-		cond_resched();
-	}
-	complete(&w->done);
-	return 0;
-}
-
-static void mp_huge_smp_test_two_cpus(struct kunit *test)
-{
-	struct mp_smp_worker w[2] = {};
-	struct mp_huge_binding *b;
-	DECLARE_COMPLETION_ONSTACK(start);
-	unsigned long blocks_before;
-	struct task_struct *t;
-	struct net_device *dev;
-	unsigned int i;
-
-	if (num_online_cpus() < 2)
-		kunit_skip(test, "needs two CPUs");
-
-	mp_huge_flush();
-	blocks_before = mp_huge_blocks_held();
-	dev = mp_test_netdev(test);
-	b = mp_test_binding(test, 1, 2, "lifo");
-	for (i = 0; i < 2; i++) {
-		mp_test_bind(test, b, dev, i);
-		w[i].pool = mp_test_pool(test, dev, i, 0, NULL);
-		w[i].start = &start;
-		init_completion(&w[i].done);
-		t = kthread_create(mp_smp_worker_fn, &w[i], "mp_smp/%u", i);
-		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t);
-		kthread_bind(t, cpumask_nth(i, cpu_online_mask));
-		wake_up_process(t);
-	}
-	complete_all(&start);
-	for (i = 0; i < 2; i++)
-		wait_for_completion(&w[i].done);
-
-	for (i = 0; i < 2; i++) {
-		KUNIT_EXPECT_EQ(test, w[i].failures, 0);
-		page_pool_destroy(w[i].pool);
-	}
-	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_INFLIGHT), 0);
-	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_LOST), 0);
-	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_FREE),
-			mp_test_stat(b, MP_HUGE_STAT_BLOCKS) * MP_HUGE_PAGES);
-	mp_test_unbind(dev, 0);
-	mp_test_unbind(dev, 1);
-	mp_huge_binding_put(b);
-	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(blocks_before));
-}
-
-static struct kunit_case mp_huge_smp_test_cases[] = {
-	KUNIT_CASE_SLOW(mp_huge_smp_test_two_cpus),
-	{}
-};
-
-static struct kunit_suite mp_huge_smp_test_suite = {
-	.name = "mp_huge_smp",
-	.test_cases = mp_huge_smp_test_cases,
-};
-
-kunit_test_suites(&mp_huge_dma_test_suite, &mp_huge_smp_test_suite);
-
-MODULE_DESCRIPTION("KUnit tests of the hugepage provider's DMA and SMP paths");
+MODULE_DESCRIPTION("KUnit tests of the hugepage provider's DMA mapping");
 MODULE_LICENSE("GPL");

@@ -2,8 +2,8 @@
 /*
  * KUnit tests of the recycling policies: the registry, one contract run
  * over every registered policy (KUNIT_ARRAY_PARAM), and what is particular
- * to the budget policy. The per-CPU policy's locality and CPU hotplug need
- * several CPUs: they are in pp_policy_smp_test.c, run in the x86_64 guest.
+ * to the budget and per-CPU policies. The pp_policy_smp suite needs two
+ * CPUs: it runs in the x86_64 guest and is skipped under UML.
  *
  * The contract is checked on real page pools drawing from a binding, pages
  * coming back through the ring overflow of pool_size 1.
@@ -12,6 +12,11 @@
 #include <kunit/test.h>
 #include <kunit/visibility.h>
 #include <linux/bitmap.h>
+#include <linux/completion.h>
+#include <linux/cpu.h>
+#include <linux/cpumask.h>
+#include <linux/kthread.h>
+#include <linux/workqueue.h>
 #include <linux/netdevice.h>
 #include <linux/prandom.h>
 #include <linux/sysctl.h>
@@ -497,8 +502,264 @@ static struct kunit_suite pp_policy_budget_suite = {
 	.test_cases = pp_policy_budget_cases,
 };
 
+/*** several CPUs (x86_64 guest; skipped on one CPU) ***/
+
+#define PP_SMP_ROUNDS	2000
+
+struct pp_smp_worker {
+	struct page_pool *pool;
+	struct completion *start;
+	struct completion done;
+	unsigned int failures;
+};
+
+/* Refill and release as fast as possible: with pool_size 1 nearly every
+ * release reaches the policy.
+ */
+static int pp_smp_worker_fn(void *arg)
+{
+	struct page *pages[PP_ALLOC_CACHE_REFILL];
+	struct pp_smp_worker *w = arg;
+	unsigned int r, i;
+
+	wait_for_completion(w->start);
+	for (r = 0; r < PP_SMP_ROUNDS; r++) {
+		for (i = 0; i < ARRAY_SIZE(pages); i++) {
+			pages[i] = mp_test_alloc(w->pool);
+			if (!pages[i])
+				w->failures++;
+		}
+		for (i = 0; i < ARRAY_SIZE(pages); i++)
+			if (pages[i])
+				mp_test_free(w->pool, pages[i]);
+		mp_test_flush_cache(w->pool);
+		cond_resched();
+	}
+	complete(&w->done);
+	return 0;
+}
+
+static int pp_smp_init(struct kunit *test)
+{
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs");
+	return pp_test_init(test);
+}
+
+/* Two pools of one binding, refilling and releasing on two CPUs at once. */
+static void pp_test_smp_two_pools(struct kunit *test)
+{
+	const char *policy = pp_test_policy_name(test);
+	struct pp_test_ctx *ctx = test->priv;
+	struct pp_smp_worker w[2] = {};
+	DECLARE_COMPLETION_ONSTACK(start);
+	struct mp_huge_binding *b;
+	struct task_struct *t;
+	unsigned int i;
+
+	b = mp_test_binding(test, 1, 2, policy);
+	for (i = 0; i < 2; i++) {
+		mp_test_bind(test, b, ctx->dev, i);
+		w[i].pool = mp_test_pool(test, ctx->dev, i, 0, NULL);
+		w[i].start = &start;
+		init_completion(&w[i].done);
+		t = kthread_create(pp_smp_worker_fn, &w[i], "pp_smp/%u", i);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t);
+		kthread_bind(t, cpumask_nth(i, cpu_online_mask));
+		wake_up_process(t);
+	}
+	complete_all(&start);
+	for (i = 0; i < 2; i++)
+		wait_for_completion(&w[i].done);
+
+	for (i = 0; i < 2; i++) {
+		KUNIT_EXPECT_EQ(test, w[i].failures, 0);
+		page_pool_destroy(w[i].pool);
+	}
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_INFLIGHT), 0);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_LOST), 0);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_FREE),
+			mp_test_stat(b, MP_HUGE_STAT_BLOCKS) * MP_HUGE_PAGES);
+	mp_test_unbind(ctx->dev, 0);
+	mp_test_unbind(ctx->dev, 1);
+	mp_huge_binding_put(b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+}
+
+struct pp_on_cpu {
+	struct page_pool *pool;
+	struct page *page;	/* in: to free; out: allocated */
+	struct page *filler;	/* freed first, to fill the pool's ring */
+};
+
+static long pp_alloc_on_cpu(void *arg)
+{
+	struct pp_on_cpu *c = arg;
+
+	c->page = mp_test_alloc(c->pool);
+	return 0;
+}
+
+/* Free so that the page reaches the policy on this CPU: the ring of
+ * pool_size 1 takes the filler, the page overflows it.
+ */
+static long pp_free_on_cpu(void *arg)
+{
+	struct pp_on_cpu *c = arg;
+
+	if (c->filler)
+		mp_test_free(c->pool, c->filler);
+	mp_test_free(c->pool, c->page);
+	return 0;
+}
+
+static struct page *pp_alloc_on(unsigned int cpu, struct page_pool *pool)
+{
+	struct pp_on_cpu c = { .pool = pool };
+
+	work_on_cpu(cpu, pp_alloc_on_cpu, &c);
+	return c.page;
+}
+
+static long pp_flush_on_cpu(void *arg)
+{
+	mp_test_flush_cache(arg);
+	return 0;
+}
+
+static void pp_free_on(unsigned int cpu, struct page_pool *pool,
+		       struct page *page, struct page *filler)
+{
+	struct pp_on_cpu c = { .pool = pool, .page = page, .filler = filler };
+
+	work_on_cpu(cpu, pp_free_on_cpu, &c);
+}
+
+/* A page released on a CPU goes out next on that CPU: from the pool that
+ * refills there, not from the pool that allocated it on another CPU.
+ */
+static void pp_test_percpu_locality(struct kunit *test)
+{
+	struct pp_test_ctx *ctx = test->priv;
+	struct page *a, *q, *got, **held;
+	struct page_pool *p0, *p1;
+	struct mp_huge_binding *b;
+	unsigned int cpu0, cpu1, i;
+
+	pp_test_policy_name(test);
+	held = kunit_kcalloc(test, 2 * PP_ALLOC_CACHE_REFILL, sizeof(*held),
+			     GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, held);
+	cpu0 = cpumask_nth(0, cpu_online_mask);
+	cpu1 = cpumask_nth(1, cpu_online_mask);
+	b = mp_test_binding(test, 1, 1, "percpu");
+	mp_test_bind(test, b, ctx->dev, 0);
+	mp_test_bind(test, b, ctx->dev, 1);
+	p0 = mp_test_pool(test, ctx->dev, 0, 0, NULL);
+	p1 = mp_test_pool(test, ctx->dev, 1, 0, NULL);
+
+	/* a page allocated on CPU0, released on CPU1 */
+	a = pp_alloc_on(cpu0, p0);
+	q = pp_alloc_on(cpu0, p0);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	pp_free_on(cpu1, p0, a, q);
+
+	/* CPU0 refills from its own magazines and the reserve: not a */
+	work_on_cpu(cpu0, pp_flush_on_cpu, p0);
+	for (i = 0; i < 2 * PP_ALLOC_CACHE_REFILL; i++) {
+		held[i] = pp_alloc_on(cpu0, p0);
+		KUNIT_ASSERT_NOT_NULL(test, held[i]);
+		KUNIT_EXPECT_PTR_NE(test, held[i], a);
+	}
+	/* CPU1's pool gets it first */
+	got = pp_alloc_on(cpu1, p1);
+	KUNIT_EXPECT_PTR_EQ(test, got, a);
+
+	mp_test_free(p1, got);
+	for (i = 0; i < 2 * PP_ALLOC_CACHE_REFILL; i++)
+		mp_test_free(p0, held[i]);
+	page_pool_destroy(p0);
+	page_pool_destroy(p1);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_INFLIGHT), 0);
+	mp_test_unbind(ctx->dev, 0);
+	mp_test_unbind(ctx->dev, 1);
+	mp_huge_binding_put(b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+}
+
+/* Taking a CPU offline moves its magazines to the depot: nothing is lost,
+ * and the other CPUs get the pages.
+ */
+static void pp_test_percpu_hotplug(struct kunit *test)
+{
+	struct pp_test_ctx *ctx = test->priv;
+	struct page *a, *q, **held;
+	struct page_pool *p0, *p1;
+	struct mp_huge_binding *b;
+	unsigned int cpu0, cpu1, i, n;
+	bool seen = false;
+	u64 free;
+	int err;
+
+	pp_test_policy_name(test);
+	held = kunit_kcalloc(test, MP_HUGE_PAGES, sizeof(*held), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, held);
+	cpu0 = cpumask_nth(0, cpu_online_mask);
+	cpu1 = cpumask_nth(1, cpu_online_mask);
+	if (!cpu_is_hotpluggable(cpu1))
+		kunit_skip(test, "CPU %u cannot go offline", cpu1);
+	b = mp_test_binding(test, 1, 1, "percpu");
+	mp_test_bind(test, b, ctx->dev, 0);
+	mp_test_bind(test, b, ctx->dev, 1);
+	p0 = mp_test_pool(test, ctx->dev, 0, 0, NULL);
+	p1 = mp_test_pool(test, ctx->dev, 1, 0, NULL);
+
+	a = pp_alloc_on(cpu1, p1);
+	q = pp_alloc_on(cpu1, p1);
+	pp_free_on(cpu1, p1, a, q);	/* a sits in CPU1's magazine */
+	free = mp_test_stat(b, MP_HUGE_STAT_PAGES_FREE);
+
+	err = remove_cpu(cpu1);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_FREE), free);
+	for (n = 0; n < MP_HUGE_PAGES && !seen; n++) {
+		held[n] = pp_alloc_on(cpu0, p0);
+		KUNIT_ASSERT_NOT_NULL(test, held[n]);
+		seen = held[n] == a;
+	}
+	KUNIT_EXPECT_TRUE_MSG(test, seen, "CPU1's page is not reachable");
+	KUNIT_EXPECT_EQ(test, add_cpu(cpu1), 0);
+	for (i = 0; i < n; i++)
+		mp_test_free(p0, held[i]);
+
+	page_pool_destroy(p0);
+	page_pool_destroy(p1);
+	mp_test_unbind(ctx->dev, 0);
+	mp_test_unbind(ctx->dev, 1);
+	mp_huge_binding_put(b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+}
+
+static const char * const pp_test_percpu_only[] = { "percpu" };
+KUNIT_ARRAY_PARAM(pp_test_percpu, pp_test_percpu_only, pp_test_policy_desc);
+
+static struct kunit_case pp_policy_smp_cases[] = {
+	KUNIT_CASE_PARAM_ATTR(pp_test_smp_two_pools, pp_test_policy_gen_params,
+			      { .speed = KUNIT_SPEED_SLOW }),
+	KUNIT_CASE_PARAM(pp_test_percpu_locality, pp_test_percpu_gen_params),
+	KUNIT_CASE_PARAM(pp_test_percpu_hotplug, pp_test_percpu_gen_params),
+	{}
+};
+
+static struct kunit_suite pp_policy_smp_suite = {
+	.name = "pp_policy_smp",
+	.init = pp_smp_init,
+	.test_cases = pp_policy_smp_cases,
+};
+
 kunit_test_suites(&pp_policy_registry_suite, &pp_policy_contract_suite,
-		  &pp_policy_budget_suite);
+		  &pp_policy_budget_suite, &pp_policy_smp_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the page pool recycling policies");
 MODULE_LICENSE("GPL");

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # KUnit on x86_64 in QEMU, from the VM kernel (tests are built in and run
-# only when booted with kunit.enable=1): the provider suites with 2 CPUs,
+# only when booted with kunit.enable=1): every suite with 2 CPUs,
 # then the DMA suite again with swiotlb=force, which makes the provider map
 # page by page. Logs: build/results/kunit-x86*.log.
 #
@@ -21,7 +21,7 @@ boot() {
 main() {
 	local rc=0
 	mkdir -p "$RESULTS"
-	boot kunit-x86 'mp_huge*' '' || rc=1
+	boot kunit-x86 '*' '' || rc=1
 	boot kunit-x86-swiotlb 'mp_huge_dma' 'swiotlb=force' || rc=1
 	return $rc
 }

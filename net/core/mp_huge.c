@@ -1100,11 +1100,23 @@ EXPORT_SYMBOL_GPL(mp_huge_trim);
 void mp_huge_flush(void)
 {
 	struct mp_huge_binding *b;
+	int i;
 
-	mutex_lock(&mp_huge_list_lock);
-	list_for_each_entry(b, &mp_huge_list, list)
+	/* not under mp_huge_list_lock: a teardown in mp_huge_wq takes it */
+	for (i = 0; i < 64; i++) {
+		mutex_lock(&mp_huge_list_lock);
+		list_for_each_entry(b, &mp_huge_list, list) {
+			if (delayed_work_pending(&b->trim_work) &&
+			    refcount_inc_not_zero(&b->ref))
+				goto flush;
+		}
+		mutex_unlock(&mp_huge_list_lock);
+		break;
+flush:
+		mutex_unlock(&mp_huge_list_lock);
 		flush_delayed_work(&b->trim_work);
-	mutex_unlock(&mp_huge_list_lock);
+		mp_huge_binding_put(b);
+	}
 	flush_workqueue(mp_huge_wq);
 	flush_workqueue(mp_huge_wq);
 }
@@ -1576,7 +1588,7 @@ static int __init mp_huge_init(void)
 	BUILD_BUG_ON(MP_HUGE_ORDER > MAX_PAGE_ORDER);
 	BUILD_BUG_ON(SZ_2M != (PAGE_SIZE << MP_HUGE_ORDER));
 
-	mp_huge_wq = alloc_workqueue("mp_huge", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	mp_huge_wq = alloc_workqueue("mp_huge", WQ_UNBOUND, 0);
 	if (!mp_huge_wq)
 		return -ENOMEM;
 
