@@ -7,7 +7,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-DEFAULT_TESTS=(veth_xdp:lifo nsim_hold)
+DEFAULT_TESTS=(veth_xdp:lifo veth_xdp:percpu veth_xdp:budget nsim_hold policy_module)
 
 main() {
 	local tests=("$@") out=$VM_OUT/selftests rc=0 f

@@ -20,8 +20,8 @@ title() { printf '\n=== %s\n' "$*"; }
 setup() {
 	ip netns add hpa
 	ip netns add hpb
-	ip link add va numtxqueues 4 numrxqueues 4 netns hpa type veth \
-		peer vb numtxqueues 4 numrxqueues 4 netns hpb
+	ip link add name va numtxqueues 4 numrxqueues 4 netns hpa type veth \
+		peer name vb numtxqueues 4 numrxqueues 4 netns hpb
 	ip -n hpa addr add 10.99.0.1/24 dev va
 	ip -n hpb addr add 10.99.0.2/24 dev vb
 	ip -n hpa link set va up

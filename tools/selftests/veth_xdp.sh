@@ -20,8 +20,8 @@ SECS=${HP_TRAFFIC_SECS:-6}
 setup() {
 	ip netns add hpa && hp_cleanup_add "ip netns del hpa"
 	ip netns add hpb && hp_cleanup_add "ip netns del hpb"
-	ip link add va numtxqueues $QUEUES numrxqueues $QUEUES netns hpa type veth \
-		peer vb numtxqueues $QUEUES numrxqueues $QUEUES netns hpb
+	ip link add name va numtxqueues $QUEUES numrxqueues $QUEUES netns hpa type veth \
+		peer name vb numtxqueues $QUEUES numrxqueues $QUEUES netns hpb
 	ip -n hpa addr add 10.99.0.1/24 dev va
 	ip -n hpb addr add 10.99.0.2/24 dev vb
 	ip -n hpa link set va up
