@@ -476,6 +476,7 @@ static void mp_huge_test_growth(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
 }
 
+#ifdef CONFIG_FAULT_INJECTION
 static void mp_test_fail_huge_pages_off(void *data)
 {
 	mp_huge_fail_block.probability = 0;
@@ -494,6 +495,12 @@ void mp_test_fail_huge_pages(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
 				mp_test_fail_huge_pages_off, NULL), 0);
 }
+#else
+void mp_test_fail_huge_pages(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
+}
+#endif
 EXPORT_SYMBOL_IF_KUNIT(mp_test_fail_huge_pages);
 
 /* No huge page to be had: every refill is served from the page allocator

@@ -10,8 +10,9 @@
  * the huge pages they pin; budget=0 keeps nothing free. The budget can be
  * changed on a live binding and applies from the next release on.
  *
- * Locking: budget->lock (spin_lock_bh) protects the stack; get() and put()
- * run in softirq and in process context with BH enabled, on any CPU.
+ * Locking: budget->lock protects the stack, taken with BH disabled
+ * (pp_policy_lock()); get() and put() run in softirq and in process
+ * context with BH enabled, on any CPU.
  */
 
 #include <linux/module.h>
@@ -58,22 +59,22 @@ static unsigned int pp_budget_get(void *store, netmem_ref *netmems,
 				  unsigned int n)
 {
 	struct pp_budget *b = store;
+	bool bh = pp_policy_lock(&b->lock);
 
-	spin_lock_bh(&b->lock);
 	n = pp_netmem_stack_pop_bulk(&b->stack, netmems, n);
-	spin_unlock_bh(&b->lock);
+	pp_policy_unlock(&b->lock, bh);
 	return n;
 }
 
 static bool pp_budget_put(void *store, netmem_ref netmem)
 {
 	struct pp_budget *b = store;
+	bool bh = pp_policy_lock(&b->lock);
 	bool kept = false;
 
-	spin_lock_bh(&b->lock);
 	if (b->stack.count < READ_ONCE(b->budget))
 		kept = pp_netmem_stack_push(&b->stack, netmem);
-	spin_unlock_bh(&b->lock);
+	pp_policy_unlock(&b->lock, bh);
 	return kept;
 }
 

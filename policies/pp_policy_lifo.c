@@ -3,9 +3,10 @@
  * LIFO recycling policy: one stack per binding, the most recently released
  * netmem goes out first, while it is still hot in the CPU caches.
  *
- * Locking: lifo->lock (spin_lock_bh) protects the stack. get() and put()
- * run in softirq and in process context with BH enabled, for every pool
- * of the binding on any CPU; nothing allocates under the lock.
+ * Locking: lifo->lock protects the stack, taken with BH disabled
+ * (pp_policy_lock()). get() and put() run in softirq and in process context
+ * with BH enabled, for every pool of the binding on any CPU; nothing
+ * allocates under the lock.
  */
 
 #include <linux/module.h>
@@ -47,21 +48,21 @@ static unsigned int pp_lifo_get(void *store, netmem_ref *netmems,
 				unsigned int n)
 {
 	struct pp_lifo *lifo = store;
+	bool bh = pp_policy_lock(&lifo->lock);
 
-	spin_lock_bh(&lifo->lock);
 	n = pp_netmem_stack_pop_bulk(&lifo->stack, netmems, n);
-	spin_unlock_bh(&lifo->lock);
+	pp_policy_unlock(&lifo->lock, bh);
 	return n;
 }
 
 static bool pp_lifo_put(void *store, netmem_ref netmem)
 {
 	struct pp_lifo *lifo = store;
+	bool bh = pp_policy_lock(&lifo->lock);
 	bool kept;
 
-	spin_lock_bh(&lifo->lock);
 	kept = pp_netmem_stack_push(&lifo->stack, netmem);
-	spin_unlock_bh(&lifo->lock);
+	pp_policy_unlock(&lifo->lock, bh);
 	return kept;
 }
 

@@ -27,9 +27,10 @@
  * when the store is drained, are moved to the depot.
  *
  * Locking:
- *   pcpu->lock	local_lock_nested_bh(), taken with BH disabled: the CPU's
- *		magazines. local_lock alone would not keep a same-CPU softirq
- *		out of a process-context put.
+ *   pcpu->lock	local_lock_nested_bh(), taken with BH disabled (already so
+ *		in softirq; get() and put() disable it in process context):
+ *		the CPU's magazines. local_lock alone would not keep a
+ *		same-CPU softirq out of a process-context put.
  *   depot_lock	spin_lock_bh: the full and empty lists. Nests inside
  *		pcpu->lock, never the other way round.
  * A dead CPU's magazines are reached from the hotplug callback, and every
@@ -161,11 +162,13 @@ static unsigned int pp_percpu_get(void *store, netmem_ref *netmems,
 				  unsigned int n)
 {
 	struct pp_percpu *p = store;
+	bool bh = !in_softirq();
 	struct pp_magazine *full;
 	struct pp_pcpu_cache *c;
 	unsigned int got = 0;
 
-	local_bh_disable();
+	if (bh)
+		local_bh_disable();
 	local_lock_nested_bh(&p->cpu->lock);
 	c = this_cpu_ptr(p->cpu);
 	while (got < n) {
@@ -183,18 +186,20 @@ static unsigned int pp_percpu_get(void *store, netmem_ref *netmems,
 						netmems + got, n - got);
 	}
 	local_unlock_nested_bh(&p->cpu->lock);
-	local_bh_enable();
+	if (bh)
+		local_bh_enable();
 	return got;
 }
 
 static bool pp_percpu_put(void *store, netmem_ref netmem)
 {
 	struct pp_percpu *p = store;
+	bool bh = !in_softirq(), kept = true;
 	struct pp_magazine *empty;
 	struct pp_pcpu_cache *c;
-	bool kept = true;
 
-	local_bh_disable();
+	if (bh)
+		local_bh_disable();
 	local_lock_nested_bh(&p->cpu->lock);
 	c = this_cpu_ptr(p->cpu);
 	if (unlikely(c->loaded->stack.count == c->loaded->stack.size)) {
@@ -212,7 +217,8 @@ static bool pp_percpu_put(void *store, netmem_ref netmem)
 	pp_netmem_stack_push(&c->loaded->stack, netmem);
 out:
 	local_unlock_nested_bh(&p->cpu->lock);
-	local_bh_enable();
+	if (bh)
+		local_bh_enable();
 	return kept;
 }
 

@@ -17,7 +17,9 @@ int mp_default_provider_sysctl(const struct ctl_table *table, int write,
 int mp_default_u32_sysctl(const struct ctl_table *table, int write,
 			  void *buffer, size_t *lenp, loff_t *ppos);
 extern struct ctl_table mp_default_sysctl_table[];
+#ifdef CONFIG_FAULT_INJECTION
 extern struct fault_attr mp_huge_fail_block;
+#endif
 struct pp_policy_params;
 int mp_huge_parse_policy_params(char *buf, u32 *id,
 				struct pp_policy_params *p);

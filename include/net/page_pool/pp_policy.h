@@ -24,6 +24,8 @@
 
 #include <linux/bits.h>
 #include <linux/list.h>
+#include <linux/preempt.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <net/netmem.h>
 
@@ -149,6 +151,33 @@ static inline unsigned int pp_netmem_stack_push_bulk(struct pp_netmem_stack *s,
 	memcpy(&s->slots[s->count], in, n * sizeof(*in));
 	s->count += n;
 	return n;
+}
+
+/*
+ * A store lock taken from get() and put(): in softirq (NAPI, the common
+ * case) BH is already off, so only process context pays for disabling it,
+ * as page_pool's ptr_ring producer lock does. Returns whether BH was
+ * disabled, for pp_policy_unlock().
+ */
+static inline bool pp_policy_lock(spinlock_t *lock)
+	__acquires(lock)
+{
+	bool bh = !in_softirq();
+
+	if (bh)
+		spin_lock_bh(lock);
+	else
+		spin_lock(lock);
+	return bh;
+}
+
+static inline void pp_policy_unlock(spinlock_t *lock, bool bh)
+	__releases(lock)
+{
+	if (bh)
+		spin_unlock_bh(lock);
+	else
+		spin_unlock(lock);
 }
 
 #endif /* _NET_PAGE_POOL_PP_POLICY_H */
