@@ -687,7 +687,7 @@ static void mp_huge_test_trim(struct kunit *test)
 
 /*** sysctl defaults ***/
 
-static int mp_test_sysctl(const struct ctl_table *table, const char *val)
+int mp_test_sysctl(const struct ctl_table *table, const char *val)
 {
 	char buf[64];
 	size_t len = strscpy(buf, val, sizeof(buf));
@@ -695,6 +695,7 @@ static int mp_test_sysctl(const struct ctl_table *table, const char *val)
 
 	return table->proc_handler(table, 1, buf, &len, &pos);
 }
+EXPORT_SYMBOL_IF_KUNIT(mp_test_sysctl);
 
 static void mp_test_sysctl_read(const struct ctl_table *table, char *buf,
 				size_t size)
@@ -707,15 +708,15 @@ static void mp_test_sysctl_read(const struct ctl_table *table, char *buf,
 	strim(buf);
 }
 
-static void mp_test_expect_sysctl(struct kunit *test,
-				  const struct ctl_table *table,
-				  const char *want)
+void mp_test_expect_sysctl(struct kunit *test, const struct ctl_table *table,
+			   const char *want)
 {
 	char buf[64];
 
 	mp_test_sysctl_read(table, buf, sizeof(buf));
 	KUNIT_EXPECT_STREQ(test, buf, want);
 }
+EXPORT_SYMBOL_IF_KUNIT(mp_test_expect_sysctl);
 
 /* Bad values are refused and change nothing; good ones are taken. */
 static void mp_huge_test_sysctl(struct kunit *test)

@@ -29,5 +29,8 @@ bool mp_test_wait_home(unsigned long blocks_before);
 bool mp_test_wait_stat(struct mp_huge_binding *b, enum mp_huge_stat stat,
 		       u64 val);
 void mp_test_fail_huge_pages(struct kunit *test);
+int mp_test_sysctl(const struct ctl_table *table, const char *val);
+void mp_test_expect_sysctl(struct kunit *test, const struct ctl_table *table,
+			   const char *want);
 
 #endif

@@ -83,19 +83,10 @@
 #define CREATE_TRACE_POINTS
 #include <trace/events/mp_huge.h>
 
-#include "page_pool_priv.h"
+#include "mp_dma.h"
 #include "mp_kunit.h"
+#include "page_pool_priv.h"
 
-/* (device, direction) pairs one binding maps for at once: bnxt switches a
- * queue's pools to DMA_BIDIRECTIONAL when XDP is attached. Without an IOMMU
- * both mappings of a block have the same address, and CONFIG_DMA_API_DEBUG
- * cannot tell which one a partial sync is for: it reports "tries to sync
- * DMA memory it has not allocated" while both exist. With an IOMMU they
- * are distinct IOVAs.
- */
-#define MP_HUGE_MAX_MAPS	2
-
-#define MP_HUGE_DMA_ATTRS	(DMA_ATTR_SKIP_CPU_SYNC | DMA_ATTR_WEAK_ORDERING)
 
 /* After a failed huge page allocation, refills wait this long before they
  * ask the worker for another.
@@ -115,15 +106,7 @@ struct mp_huge_block {
 	atomic_t lost;			/* pages lost to other holders */
 	unsigned int home;		/* trim scratch, binding->lock */
 	bool returning;			/* trim scratch, binding->lock */
-	dma_addr_t *dma[MP_HUGE_MAX_MAPS]; /* per slot: 1 or MP_HUGE_PAGES */
-};
-
-struct mp_huge_map {
-	struct device *dev;		/* NULL: slot unused */
-	enum dma_data_direction dir;
-	unsigned int users;		/* pools mapping through the slot */
-	bool per_page;			/* mapped page by page */
-	struct xarray fallback;		/* pfn -> mapped fallback page */
+	dma_addr_t *dma[MP_DMA_SLOTS];	/* per slot: 1 or MP_HUGE_PAGES */
 };
 
 struct mp_huge_pcpu_stats {
@@ -156,7 +139,8 @@ struct mp_huge_binding {
 	unsigned int want_blocks;		/* READ_ONCE/WRITE_ONCE */
 	unsigned long grow_after;		/* jiffies; READ/WRITE_ONCE */
 	struct xarray block_index;		/* pfn >> MP_HUGE_ORDER -> block */
-	struct mp_huge_map maps[MP_HUGE_MAX_MAPS]; /* lock; see map_slot() */
+	struct mp_dma dma;			/* slots: lock; see mp_dma.h */
+	bool per_page[MP_DMA_SLOTS];		/* lock; blocks mapped by page */
 	netmem_ref *scratch;			/* lock; trim */
 	unsigned long capacity;			/* netmem the store can hold */
 
@@ -334,33 +318,35 @@ static void mp_huge_free_pages_of(struct mp_huge_block *blk)
 		put_page(mp_huge_block_page(blk, i));
 }
 
-static void mp_huge_block_unmap(struct mp_huge_block *blk,
-				const struct mp_huge_map *map, int slot,
+static void mp_huge_block_unmap(struct mp_huge_binding *b,
+				struct mp_huge_block *blk, int slot,
 				struct device *dev)
 {
+	enum dma_data_direction dir = b->dma.slot[slot].dir;
 	dma_addr_t *dma = blk->dma[slot];
 	unsigned int i;
 
 	if (!dma)
 		return;
 
-	if (map->per_page) {
+	if (b->per_page[slot]) {
 		for (i = 0; i < MP_HUGE_PAGES; i++)
-			dma_unmap_page_attrs(dev, dma[i], PAGE_SIZE, map->dir,
-					     MP_HUGE_DMA_ATTRS);
+			dma_unmap_page_attrs(dev, dma[i], PAGE_SIZE, dir,
+					     MP_DMA_ATTRS);
 	} else {
-		dma_unmap_page_attrs(dev, dma[0], SZ_2M, map->dir,
-				     MP_HUGE_DMA_ATTRS);
+		dma_unmap_page_attrs(dev, dma[0], SZ_2M, dir, MP_DMA_ATTRS);
 	}
 	kfree(dma);
 	blk->dma[slot] = NULL;
 }
 
-static int mp_huge_block_map(struct mp_huge_block *blk,
-			     const struct mp_huge_map *map, int slot,
+static int mp_huge_block_map(struct mp_huge_binding *b,
+			     struct mp_huge_block *blk, int slot,
 			     struct device *dev)
 {
-	unsigned int i, n = map->per_page ? MP_HUGE_PAGES : 1;
+	enum dma_data_direction dir = b->dma.slot[slot].dir;
+	bool per_page = b->per_page[slot];
+	unsigned int i, n = per_page ? MP_HUGE_PAGES : 1;
 	dma_addr_t *dma;
 
 	dma = kmalloc_array(n, sizeof(*dma), GFP_KERNEL);
@@ -368,9 +354,9 @@ static int mp_huge_block_map(struct mp_huge_block *blk,
 		return -ENOMEM;
 
 	for (i = 0; i < n; i++) {
-		dma[i] = dma_map_page_attrs(dev, mp_huge_block_page(blk, i),
-					    0, map->per_page ? PAGE_SIZE : SZ_2M,
-					    map->dir, MP_HUGE_DMA_ATTRS);
+		dma[i] = dma_map_page_attrs(dev, mp_huge_block_page(blk, i), 0,
+					    per_page ? PAGE_SIZE : SZ_2M, dir,
+					    MP_DMA_ATTRS);
 		if (dma_mapping_error(dev, dma[i]))
 			goto unmap;
 	}
@@ -379,22 +365,27 @@ static int mp_huge_block_map(struct mp_huge_block *blk,
 
 unmap:
 	while (i--)
-		dma_unmap_page_attrs(dev, dma[i], PAGE_SIZE, map->dir,
-				     MP_HUGE_DMA_ATTRS);
+		dma_unmap_page_attrs(dev, dma[i], PAGE_SIZE, dir, MP_DMA_ATTRS);
 	kfree(dma);
 	return -ENOMEM;
+}
+
+/* Unmap @blk for every live slot. */
+static void mp_huge_block_unmap_all(struct mp_huge_binding *b,
+				    struct mp_huge_block *blk)
+{
+	int slot;
+
+	for (slot = 0; slot < MP_DMA_SLOTS; slot++)
+		mp_huge_block_unmap(b, blk, slot, b->dma.slot[slot].dev);
 }
 
 static void mp_huge_block_free(struct mp_huge_binding *b,
 			       struct mp_huge_block *blk)
 {
-	int slot;
-
 	lockdep_assert_held(&b->lock);
 
-	for (slot = 0; slot < MP_HUGE_MAX_MAPS; slot++)
-		mp_huge_block_unmap(blk, &b->maps[slot], slot,
-				    b->maps[slot].dev);
+	mp_huge_block_unmap_all(b, blk);
 	xa_erase(&b->block_index, page_to_pfn(blk->page) >> MP_HUGE_ORDER);
 	list_del(&blk->node);
 	WRITE_ONCE(b->nr_blocks, b->nr_blocks - 1);
@@ -440,11 +431,10 @@ static int mp_huge_block_add(struct mp_huge_binding *b, gfp_t gfp)
 		page->dma_addr = 0;
 	}
 
-	for (slot = 0; slot < MP_HUGE_MAX_MAPS; slot++) {
-		if (!b->maps[slot].users)
+	for (slot = 0; slot < MP_DMA_SLOTS; slot++) {
+		if (!b->dma.slot[slot].users)
 			continue;
-		err = mp_huge_block_map(blk, &b->maps[slot], slot,
-					b->maps[slot].dev);
+		err = mp_huge_block_map(b, blk, slot, b->dma.slot[slot].dev);
 		if (err)
 			goto unmap;
 	}
@@ -469,9 +459,7 @@ static int mp_huge_block_add(struct mp_huge_binding *b, gfp_t gfp)
 	return 0;
 
 unmap:
-	for (slot = 0; slot < MP_HUGE_MAX_MAPS; slot++)
-		mp_huge_block_unmap(blk, &b->maps[slot], slot,
-				    b->maps[slot].dev);
+	mp_huge_block_unmap_all(b, blk);
 	mp_huge_free_pages_of(blk);
 	kfree(blk);
 	return err;
@@ -555,114 +543,58 @@ static void mp_huge_reserve_park(struct mp_huge_binding *b,
 		mp_huge_kick_trim(b);
 }
 
-/*** DMA map slots ***/
+/*** DMA: a slot per (device, direction), see mp_dma.h ***/
 
-/* The slot a pool maps through. The pool holds a user of it from init to
- * scrub, so the slot cannot go away under it; other slots may change
- * concurrently, which is why the device is published last and withdrawn
- * first.
- */
-static int mp_huge_map_slot(struct mp_huge_binding *b,
-			    const struct page_pool *pool)
-{
-	int slot;
-
-	for (slot = 0; slot < MP_HUGE_MAX_MAPS; slot++) {
-		if (smp_load_acquire(&b->maps[slot].dev) == pool->p.dev &&
-		    b->maps[slot].dir == pool->p.dma_dir)
-			return slot;
-	}
-	return -1;
-}
-
-static void mp_huge_map_blocks_unmap(struct mp_huge_binding *b, int slot,
-				     struct device *dev)
-{
-	struct mp_huge_map *map = &b->maps[slot];
-	struct mp_huge_block *blk;
-	unsigned long pfn;
-	struct page *page;
-
-	list_for_each_entry(blk, &b->blocks, node)
-		mp_huge_block_unmap(blk, map, slot, dev);
-
-	/* Fallback pages still in flight: whoever erases one unmaps it. */
-	xa_for_each(&map->fallback, pfn, page) {
-		if (xa_erase_bh(&map->fallback, pfn) != page)
-			continue;
-		dma_unmap_page_attrs(dev, page_pool_get_dma_addr(page),
-				     PAGE_SIZE, map->dir, MP_HUGE_DMA_ATTRS);
-	}
-}
-
-/* A pool that maps starts using the (device, direction) slot, which is
- * created, every block mapped, on first use.
- */
+/* A pool that maps starts using its slot; a new slot maps every block. */
 static int mp_huge_map_get(struct mp_huge_binding *b, struct device *dev,
 			   enum dma_data_direction dir)
 {
 	struct mp_huge_block *blk;
-	struct mp_huge_map *map;
-	int slot, free = -1;
-	int err;
+	bool created;
+	int slot, err;
 
 	lockdep_assert_held(&b->lock);
 
-	for (slot = 0; slot < MP_HUGE_MAX_MAPS; slot++) {
-		map = &b->maps[slot];
-		if (map->users && map->dev == dev && map->dir == dir) {
-			map->users++;
-			return 0;
-		}
-		if (!map->users && free < 0)
-			free = slot;
-	}
-	if (free < 0)
-		return -EBUSY;
+	slot = mp_dma_slot_get(&b->dma, dev, dir, &created);
+	if (slot < 0 || !created)
+		return slot < 0 ? slot : 0;
 
-	map = &b->maps[free];
-	map->dir = dir;
-	map->per_page = dma_max_mapping_size(dev) < SZ_2M;
-	xa_init(&map->fallback);
+	b->per_page[slot] = dma_max_mapping_size(dev) < SZ_2M;
 	list_for_each_entry(blk, &b->blocks, node) {
-		err = mp_huge_block_map(blk, map, free, dev);
+		err = mp_huge_block_map(b, blk, slot, dev);
 		if (err)
 			goto unmap;
 	}
-	get_device(dev);
-	map->users = 1;
-	smp_store_release(&map->dev, dev);
+	mp_dma_slot_publish(&b->dma, slot, dev);
 	return 0;
 
 unmap:
 	list_for_each_entry(blk, &b->blocks, node)
-		mp_huge_block_unmap(blk, map, free, dev);
+		mp_huge_block_unmap(b, blk, slot, dev);
+	mp_dma_slot_put(&b->dma, slot);
 	return err;
 }
 
 /* The pool stopped syncing for the device (page_pool_scrub) or never
- * allocated: the last pool of a slot unmaps it.
+ * allocated: the last pool of a slot unmaps every block.
  */
 static void mp_huge_map_put(struct mp_huge_binding *b,
 			    const struct page_pool *pool)
 {
-	struct mp_huge_map *map;
+	struct mp_huge_block *blk;
 	struct device *dev;
 	int slot;
 
 	lockdep_assert_held(&b->lock);
 
-	slot = mp_huge_map_slot(b, pool);
+	slot = mp_dma_slot_find(&b->dma, pool);
 	if (WARN_ON_ONCE(slot < 0))
 		return;
-	map = &b->maps[slot];
-	if (--map->users)
+	dev = mp_dma_slot_put(&b->dma, slot);
+	if (!dev)
 		return;
-
-	dev = map->dev;
-	WRITE_ONCE(map->dev, NULL);
-	mp_huge_map_blocks_unmap(b, slot, dev);
-	xa_destroy(&map->fallback);
+	list_for_each_entry(blk, &b->blocks, node)
+		mp_huge_block_unmap(b, blk, slot, dev);
 	put_device(dev);
 }
 
@@ -693,50 +625,23 @@ static unsigned int mp_huge_fallback(struct page_pool *pool, netmem_ref *out,
 					   (struct page **)out);
 }
 
-/* Set the DMA address of @netmem for @pool's slot and sync it for the
- * device, as the page allocator path of page_pool does.
+/* Set the DMA address of @netmem for @pool's slot: its block's mapping,
+ * or its own for an order-0 fallback page.
  */
 static bool mp_huge_dma_prep(struct mp_huge_binding *b, struct page_pool *pool,
 			     int slot, netmem_ref netmem)
 {
-	struct mp_huge_map *map = &b->maps[slot];
 	struct page *page = netmem_to_page(netmem);
 	struct mp_huge_block *blk;
-	dma_addr_t dma;
 	unsigned int i;
 
 	blk = mp_huge_block_of(b, netmem);
-	if (likely(blk)) {
-		i = page_to_pfn(page) - page_to_pfn(blk->page);
-		dma = map->per_page ? blk->dma[slot][i] :
-				      blk->dma[slot][0] + i * PAGE_SIZE;
-	} else {
-		dma = dma_map_page_attrs(pool->p.dev, page, 0, PAGE_SIZE,
-					 pool->p.dma_dir, MP_HUGE_DMA_ATTRS);
-		if (dma_mapping_error(pool->p.dev, dma))
-			return false;
-		if (xa_insert_bh(&map->fallback, page_to_pfn(page), page,
-				 GFP_ATOMIC))
-			goto unmap;
-	}
+	if (!blk)
+		return mp_dma_map_page(&b->dma, slot, pool, page);
 
-	if (WARN_ONCE(page_pool_set_dma_addr_netmem(netmem, dma),
-		      "unexpected DMA address, please report to netdev@")) {
-		if (blk)
-			return false;
-		xa_erase_bh(&map->fallback, page_to_pfn(page));
-		goto unmap;
-	}
-
-	if (pool->dma_sync)
-		dma_sync_single_for_device(pool->p.dev, dma + pool->p.offset,
-					   pool->p.max_len, pool->p.dma_dir);
-	return true;
-
-unmap:
-	dma_unmap_page_attrs(pool->p.dev, dma, PAGE_SIZE, pool->p.dma_dir,
-			     MP_HUGE_DMA_ATTRS);
-	return false;
+	i = page_to_pfn(page) - page_to_pfn(blk->page);
+	return mp_dma_set(pool, page, b->per_page[slot] ? blk->dma[slot][i] :
+				      blk->dma[slot][0] + i * PAGE_SIZE);
 }
 
 /* A netmem we could not hand out goes back where it came from. */
@@ -799,7 +704,7 @@ static netmem_ref mp_huge_alloc_netmems(struct page_pool *pool, gfp_t gfp)
 	}
 
 	if (pool->dma_map)
-		slot = mp_huge_map_slot(b, pool);
+		slot = mp_dma_slot_find(&b->dma, pool);
 
 	for (i = 0, got = 0; i < n; i++) {
 		netmem = cache[i];
@@ -833,19 +738,8 @@ static netmem_ref mp_huge_alloc_netmems(struct page_pool *pool, gfp_t gfp)
 static bool mp_huge_give_back(struct mp_huge_binding *b,
 			      struct page_pool *pool, netmem_ref netmem)
 {
-	struct page *page = netmem_to_page(netmem);
-	int slot;
-
-	if (pool->dma_map) {
-		slot = mp_huge_map_slot(b, pool);
-		if (slot >= 0 &&
-		    xa_erase_bh(&b->maps[slot].fallback, page_to_pfn(page)))
-			dma_unmap_page_attrs(pool->p.dev,
-					     page_pool_get_dma_addr_netmem(netmem),
-					     PAGE_SIZE, pool->p.dma_dir,
-					     MP_HUGE_DMA_ATTRS);
-		page_pool_set_dma_addr_netmem(netmem, 0);
-	}
+	if (pool->dma_map)
+		mp_dma_unmap_page(&b->dma, pool, netmem_to_page(netmem));
 	trace_mp_huge_release(b->id, pool, netmem, MP_HUGE_RELEASE_GIVEN_BACK);
 	return true;
 }
@@ -1138,8 +1032,8 @@ static void mp_huge_binding_free(struct mp_huge_binding *b)
 		mp_huge_do_trim(b);
 	WARN(b->nr_blocks, "mp_huge: binding %u: %u huge pages not home at teardown\n",
 	     b->id, b->nr_blocks);
-	for (slot = 0; slot < MP_HUGE_MAX_MAPS; slot++)
-		WARN_ON(b->maps[slot].users);
+	for (slot = 0; slot < MP_DMA_SLOTS; slot++)
+		WARN_ON(b->dma.slot[slot].users);
 	mutex_unlock(&b->lock);
 
 	if (b->store)

@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of the memory-cap provider on real page pools: the cap is
+ * never exceeded, allocation stops exactly at it and resumes below the low
+ * watermark, a device budget is shared, the cap changes live both ways,
+ * the shrinker gives cached pages back, DMA mappings come and go with the
+ * pages, and nothing leaks when pools go with pages in flight.
+ *
+ * Pools have a ptr_ring of one page: a put fills it if it is empty, and
+ * reaches the provider otherwise; an allocation takes the ring's page
+ * before it asks the provider.
+ */
+
+#include <kunit/device.h>
+#include <kunit/test.h>
+#include <linux/delay.h>
+#include <linux/dma-mapping.h>
+#include <linux/netdevice.h>
+#include <linux/prandom.h>
+#include <linux/rtnetlink.h>
+#include <linux/sysctl.h>
+#include <net/netdev_rx_queue.h>
+#include <net/page_pool/helpers.h>
+#include <net/page_pool/mp_cap.h>
+
+#include "mp_huge_test.h"
+
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+
+struct mp_cap_ctx {
+	struct net_device *dev;
+	unsigned long held_before;
+};
+
+static int mp_cap_test_init(struct kunit *test)
+{
+	struct mp_cap_ctx *ctx;
+
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	mp_cap_flush();
+	ctx->held_before = mp_cap_pages_held();
+	ctx->dev = mp_test_netdev(test);
+	test->priv = ctx;
+	return 0;
+}
+
+static u64 mp_cap_stat(struct mp_cap_binding *b, enum mp_cap_stat stat)
+{
+	u64 stats[MP_CAP_STAT_NUM];
+
+	mp_cap_binding_stats(b, stats);
+	return stats[stat];
+}
+
+static struct mp_cap_binding *mp_cap_test_bind(struct kunit *test, u32 cap,
+					       u32 budget, unsigned int queue)
+{
+	struct mp_cap_ctx *ctx = test->priv;
+	struct mp_cap_params p = { .cap = cap, .device_budget = budget };
+	struct mp_cap_binding *b;
+	int err;
+
+	b = mp_cap_binding_create(&p, ctx->dev, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, b);
+	rtnl_lock();
+	err = mp_cap_bind_queue(b, ctx->dev, queue, NULL);
+	rtnl_unlock();
+	KUNIT_ASSERT_EQ(test, err, 0);
+	mp_cap_binding_put(b);		/* the queue holds it */
+	return b;
+}
+
+static void mp_cap_test_unbind(struct kunit *test, unsigned int queue)
+{
+	struct mp_cap_ctx *ctx = test->priv;
+
+	rtnl_lock();
+	mp_cap_unbind_queue(__netif_get_rx_queue(ctx->dev, queue));
+	rtnl_unlock();
+}
+
+static bool mp_cap_wait_home(unsigned long held)
+{
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		mp_cap_flush();
+		if (mp_cap_pages_held() == held)
+			return true;
+		msleep(100);
+	}
+	return false;
+}
+
+static void mp_cap_test_done(struct kunit *test)
+{
+	struct mp_cap_ctx *ctx = test->priv;
+
+	KUNIT_EXPECT_TRUE(test, mp_cap_wait_home(ctx->held_before));
+}
+
+/* Allocate until the pool fails; returns how many succeeded. */
+static unsigned int mp_cap_fill(struct page_pool *pool, struct page **pages,
+				unsigned int max)
+{
+	unsigned int n = 0;
+
+	while (n < max && (pages[n] = mp_test_alloc(pool)))
+		n++;
+	return n;
+}
+
+/* Random refills and releases never take the binding over its cap. */
+static void mp_cap_test_never_exceeded(struct kunit *test)
+{
+	struct mp_cap_ctx *ctx = test->priv;
+	const unsigned int cap = 256;
+	struct mp_cap_binding *b;
+	struct page_pool *pool;
+	struct rnd_state rnd;
+	struct page **held;
+	unsigned int n = 0, op, i;
+	struct page *page;
+
+	held = kunit_kcalloc(test, cap, sizeof(*held), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, held);
+	prandom_seed_state(&rnd, 7);
+	b = mp_cap_test_bind(test, cap, 0, 0);
+	pool = mp_test_pool(test, ctx->dev, 0, 0, NULL);
+
+	for (op = 0; op < 20000; op++) {
+		if (prandom_u32_state(&rnd) % 2 && n < cap) {
+			page = mp_test_alloc(pool);
+			if (page)
+				held[n++] = page;
+		} else if (n) {
+			i = prandom_u32_state(&rnd) % n;
+			mp_test_free(pool, held[i]);
+			held[i] = held[--n];
+		}
+		KUNIT_ASSERT_LE(test, mp_cap_stat(b, MP_CAP_STAT_PAGES_HELD), cap);
+	}
+	KUNIT_EXPECT_LE(test, mp_cap_stat(b, MP_CAP_STAT_PAGES_PEAK), cap);
+	KUNIT_EXPECT_GT(test, mp_cap_stat(b, MP_CAP_STAT_CAP_HITS), 0);
+	while (n--)
+		mp_test_free(pool, held[n]);
+	page_pool_destroy(pool);
+	KUNIT_EXPECT_EQ(test, mp_cap_stat(b, MP_CAP_STAT_PAGES_INFLIGHT), 0);
+	mp_cap_test_unbind(test, 0);
+	mp_cap_test_done(test);
+}
+
+/* Refills fail exactly at the cap, and resume only below the low
+ * watermark.
+ */
+static void mp_cap_test_watermarks(struct kunit *test)
+{
+	struct mp_cap_ctx *ctx = test->priv;
+	const unsigned int cap = 2 * PP_ALLOC_CACHE_REFILL;
+	unsigned int low, n, i;
+	struct mp_cap_binding *b;
+	struct page_pool *pool;
+	struct page **pages;
+
+	pages = kunit_kcalloc(test, 2 * cap, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	b = mp_cap_test_bind(test, cap, 0, 1);
+	low = mp_cap_stat(b, MP_CAP_STAT_CAP_LOW);
+	KUNIT_ASSERT_LT(test, low, cap);
+	pool = mp_test_pool(test, ctx->dev, 1, 0, NULL);
+
+	n = mp_cap_fill(pool, pages, 2 * cap);
+	KUNIT_EXPECT_EQ(test, n, cap);
+	KUNIT_EXPECT_EQ(test, mp_cap_stat(b, MP_CAP_STAT_PAGES_HELD), cap);
+	KUNIT_EXPECT_EQ(test, mp_cap_stat(b, MP_CAP_STAT_CAP_HITS), 1);
+
+	/* give back cap - low pages: one waits in the ring, the others go
+	 * back to the page allocator; held is low, not below it
+	 */
+	for (i = 0; i < cap - low + 1; i++)
+		mp_test_free(pool, pages[--n]);
+	KUNIT_EXPECT_EQ(test, mp_cap_stat(b, MP_CAP_STAT_PAGES_HELD), low);
+	pages[n] = mp_test_alloc(pool);		/* the ring's page */
+	KUNIT_ASSERT_NOT_NULL(test, pages[n]);
+	n++;
+	KUNIT_EXPECT_NULL(test, mp_test_alloc(pool));
+
+	/* one more below the watermark: allocation resumes */
+	mp_test_free(pool, pages[--n]);		/* to the ring */
+	mp_test_free(pool, pages[--n]);		/* back: held = low - 1 */
+	KUNIT_EXPECT_EQ(test, mp_cap_stat(b, MP_CAP_STAT_PAGES_HELD), low - 1);
+	pages[n++] = mp_test_alloc(pool);	/* the ring's page */
+	pages[n] = mp_test_alloc(pool);
+	KUNIT_EXPECT_NOT_NULL(test, pages[n]);
+	if (pages[n])
+		n++;
+	KUNIT_EXPECT_LE(test, mp_cap_stat(b, MP_CAP_STAT_PAGES_HELD), cap);
+
+	while (n--)
+		mp_test_free(pool, pages[n]);
+	page_pool_destroy(pool);
+	mp_cap_test_unbind(test, 1);
+	mp_cap_test_done(test);
+}
+
+/* Two queues of a device share its budget. */
+static void mp_cap_test_device_budget(struct kunit *test)
+{
+	struct mp_cap_ctx *ctx = test->priv;
+	const unsigned int cap = 4 * PP_ALLOC_CACHE_REFILL;
+	const unsigned int budget = 3 * PP_ALLOC_CACHE_REFILL;
+	struct mp_cap_binding *b0, *b1;
+	struct page_pool *p0, *p1;
+	struct page **pages;
+	unsigned int n0, n1, i;
+
+	pages = kunit_kcalloc(test, 2 * cap, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	b0 = mp_cap_test_bind(test, cap, budget, 0);
+	b1 = mp_cap_test_bind(test, cap, 0, 1);	/* joins the device's */
+	p0 = mp_test_pool(test, ctx->dev, 0, 0, NULL);
+	p1 = mp_test_pool(test, ctx->dev, 1, 0, NULL);
+
+	n0 = mp_cap_fill(p0, pages, cap);
+	n1 = mp_cap_fill(p1, pages + n0, cap);
+	KUNIT_EXPECT_EQ(test, n0 + n1, budget);
+	KUNIT_EXPECT_EQ(test, mp_cap_stat(b1, MP_CAP_STAT_DEVICE_HELD), budget);
+	KUNIT_EXPECT_EQ(test, mp_cap_stat(b1, MP_CAP_STAT_DEVICE_BUDGET), budget);
+
+	for (i = 0; i < n0; i++)
+		mp_test_free(p0, pages[i]);
+	for (i = 0; i < n1; i++)
+		mp_test_free(p1, pages[n0 + i]);
+	page_pool_destroy(p0);
+	page_pool_destroy(p1);
+	mp_cap_test_unbind(test, 0);
+	mp_cap_test_unbind(test, 1);
+	mp_cap_test_done(test);
+}
+
+/* Lowering the cap frees nothing in flight and stops allocation; raising
+ * it lets allocation go on.
+ */
+static void mp_cap_test_live(struct kunit *test)
+{
+	struct mp_cap_ctx *ctx = test->priv;
+	const unsigned int cap = 4 * PP_ALLOC_CACHE_REFILL;
+	struct mp_cap_binding *b;
+	struct page_pool *pool;
+	struct page **pages;
+	unsigned int n, i;
+
+	pages = kunit_kcalloc(test, 4 * cap, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	b = mp_cap_test_bind(test, cap, 0, 2);
+	pool = mp_test_pool(test, ctx->dev, 2, 0, NULL);
+	for (n = 0; n < 3 * PP_ALLOC_CACHE_REFILL; n++)
+		pages[n] = mp_test_alloc(pool);
+
+	KUNIT_EXPECT_EQ(test, mp_cap_set(b, cap / 2, 0, NULL), 0);
+	KUNIT_EXPECT_EQ(test, mp_cap_stat(b, MP_CAP_STAT_PAGES_INFLIGHT),
+			3 * PP_ALLOC_CACHE_REFILL);
+	KUNIT_EXPECT_NULL(test, mp_test_alloc(pool));
+	KUNIT_EXPECT_EQ(test, mp_cap_set(b, 10, 0, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mp_cap_set(b, cap, cap, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mp_cap_stat(b, MP_CAP_STAT_CAP), cap / 2);
+
+	KUNIT_EXPECT_EQ(test, mp_cap_set(b, 4 * cap, 0, NULL), 0);
+	n += mp_cap_fill(pool, pages + n, 4 * cap - n);
+	KUNIT_EXPECT_EQ(test, n, 4 * cap);
+
+	for (i = 0; i < n; i++)
+		mp_test_free(pool, pages[i]);
+	page_pool_destroy(pool);
+	mp_cap_test_unbind(test, 2);
+	mp_cap_test_done(test);
+}
+
+/* Cached pages go back under memory pressure. */
+static void mp_cap_test_shrinker(struct kunit *test)
+{
+	const unsigned int n = 4 * PP_ALLOC_CACHE_REFILL;
+	struct mp_cap_ctx *ctx = test->priv;
+	struct mp_cap_binding *b;
+	struct page_pool *pool;
+	unsigned long cached;
+	struct page **pages;
+	unsigned int i;
+
+	pages = kunit_kcalloc(test, n, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	b = mp_cap_test_bind(test, 1024, 0, 3);
+	pool = mp_test_pool(test, ctx->dev, 3, 0, NULL);
+	for (i = 0; i < n; i++)
+		pages[i] = mp_test_alloc(pool);
+	for (i = 0; i < n; i++)
+		mp_test_free(pool, pages[i]);
+	mp_test_flush_cache(pool);
+	cached = mp_cap_stat(b, MP_CAP_STAT_PAGES_CACHED);
+	KUNIT_EXPECT_GT(test, cached, 0);
+
+	KUNIT_EXPECT_EQ(test, mp_cap_shrink(ULONG_MAX), cached);
+	KUNIT_EXPECT_EQ(test, mp_cap_stat(b, MP_CAP_STAT_PAGES_CACHED), 0);
+	KUNIT_EXPECT_EQ(test, mp_cap_stat(b, MP_CAP_STAT_SHRINKER_PAGES), cached);
+	KUNIT_EXPECT_EQ(test, mp_cap_stat(b, MP_CAP_STAT_PAGES_HELD),
+			mp_cap_stat(b, MP_CAP_STAT_PAGES_INFLIGHT));
+
+	page_pool_destroy(pool);
+	mp_cap_test_unbind(test, 3);
+	mp_cap_test_done(test);
+}
+
+/* Pool destroyed and queue unbound with pages in flight: the binding
+ * stays until they are back, and nothing leaks.
+ */
+static void mp_cap_test_inflight(struct kunit *test)
+{
+	struct mp_cap_ctx *ctx = test->priv;
+	struct mp_cap_binding *b;
+	struct page *held[8];
+	struct page_pool *pool;
+	unsigned int i;
+
+	b = mp_cap_test_bind(test, 256, 0, 0);
+	pool = mp_test_pool(test, ctx->dev, 0, 0, NULL);
+	for (i = 0; i < ARRAY_SIZE(held); i++)
+		held[i] = mp_test_alloc(pool);
+	page_pool_destroy(pool);
+	mp_cap_test_unbind(test, 0);
+	mp_cap_flush();
+	/* the destroyed pool's reference keeps the binding */
+	KUNIT_EXPECT_EQ(test, mp_cap_stat(b, MP_CAP_STAT_PAGES_INFLIGHT),
+			ARRAY_SIZE(held));
+	KUNIT_EXPECT_GE(test, mp_cap_stat(b, MP_CAP_STAT_PAGES_HELD),
+			ARRAY_SIZE(held));
+	for (i = 0; i < ARRAY_SIZE(held); i++)
+		mp_test_free(pool, held[i]);
+	mp_cap_test_done(test);
+}
+
+/* Pages are mapped for the pool's device as they go out and unmapped as
+ * they come back (DMA_API_DEBUG reports leaks and bad syncs).
+ */
+static void mp_cap_test_dma(struct kunit *test)
+{
+	struct mp_cap_ctx *ctx = test->priv;
+	struct page *pages[2 * PP_ALLOC_CACHE_REFILL];
+	struct page_pool_params pp = {
+		.pool_size = 1, .nid = NUMA_NO_NODE, .dma_dir = DMA_FROM_DEVICE,
+		.max_len = PAGE_SIZE, .netdev = ctx->dev, .queue_idx = 0,
+		.flags = PP_FLAG_RX_QUEUE | PP_FLAG_DMA_MAP | PP_FLAG_DMA_SYNC_DEV,
+	};
+	struct page_pool *pool;
+	struct device *dev;
+	unsigned int i;
+
+	if (!IS_ENABLED(CONFIG_HAS_DMA))
+		kunit_skip(test, "no DMA");
+	dev = kunit_device_register(test, "mp_cap_dma");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	dev->dma_mask = &dev->coherent_dma_mask;
+	KUNIT_ASSERT_EQ(test, dma_coerce_mask_and_coherent(dev, DMA_BIT_MASK(64)), 0);
+	pp.dev = dev;
+
+	mp_cap_test_bind(test, 1024, 0, 0);
+	rtnl_lock();
+	pool = page_pool_create(&pp);
+	rtnl_unlock();
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	for (i = 0; i < ARRAY_SIZE(pages); i++) {
+		pages[i] = mp_test_alloc(pool);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+		KUNIT_EXPECT_NE(test, page_pool_get_dma_addr(pages[i]), 0);
+	}
+	for (i = 0; i < ARRAY_SIZE(pages) / 2; i++)
+		mp_test_free(pool, pages[i]);
+	page_pool_destroy(pool);	/* the rest come back after its scrub */
+	for (; i < ARRAY_SIZE(pages); i++)
+		mp_test_free(pool, pages[i]);
+	mp_cap_test_unbind(test, 0);
+	mp_cap_test_done(test);
+}
+
+/* net.core.mp_default=cap gives queues a cap binding; bad values are
+ * refused and change nothing.
+ */
+static void mp_cap_test_default(struct kunit *test)
+{
+	const struct ctl_table *provider = &mp_default_sysctl_table[0];
+	const struct ctl_table *pages = &mp_default_sysctl_table[3];
+	const struct ctl_table *device = &mp_default_sysctl_table[4];
+	struct mp_cap_ctx *ctx = test->priv;
+	struct netdev_rx_queue *rxq = __netif_get_rx_queue(ctx->dev, 1);
+	struct mp_cap_binding *b;
+	struct page_pool *pool;
+
+	KUNIT_ASSERT_STREQ(test, pages->procname, "mp_cap_pages");
+	KUNIT_EXPECT_EQ(test, mp_test_sysctl(pages, "63"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mp_test_sysctl(pages, "16777217"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mp_test_sysctl(device, "63"), -EINVAL);
+	mp_test_expect_sysctl(test, pages, "1024");
+	mp_test_expect_sysctl(test, device, "0");
+	KUNIT_ASSERT_EQ(test, mp_test_sysctl(pages, "512"), 0);
+	KUNIT_ASSERT_EQ(test, mp_test_sysctl(device, "2048"), 0);
+	KUNIT_ASSERT_EQ(test, mp_test_sysctl(provider, "cap"), 0);
+
+	pool = mp_test_pool(test, ctx->dev, 1, 0, NULL);
+	rtnl_lock();
+	b = mp_cap_rxq_binding(rxq);
+	rtnl_unlock();
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_EXPECT_EQ(test, mp_cap_stat(b, MP_CAP_STAT_CAP), 512);
+	KUNIT_EXPECT_EQ(test, mp_cap_stat(b, MP_CAP_STAT_DEVICE_BUDGET), 2048);
+	page_pool_destroy(pool);
+
+	KUNIT_ASSERT_EQ(test, mp_test_sysctl(provider, "none"), 0);
+	pool = mp_test_pool(test, ctx->dev, 1, 0, NULL);
+	KUNIT_EXPECT_NULL(test, pool->mp_ops);
+	page_pool_destroy(pool);
+	KUNIT_EXPECT_EQ(test, mp_test_sysctl(device, "0"), 0);
+	KUNIT_EXPECT_EQ(test, mp_test_sysctl(pages, "1024"), 0);
+	mp_cap_test_done(test);
+}
+
+static struct kunit_case mp_cap_test_cases[] = {
+	KUNIT_CASE_SLOW(mp_cap_test_never_exceeded),
+	KUNIT_CASE(mp_cap_test_watermarks),
+	KUNIT_CASE(mp_cap_test_device_budget),
+	KUNIT_CASE(mp_cap_test_live),
+	KUNIT_CASE(mp_cap_test_shrinker),
+	KUNIT_CASE_SLOW(mp_cap_test_inflight),
+	KUNIT_CASE_SLOW(mp_cap_test_dma),
+	KUNIT_CASE(mp_cap_test_default),
+	{}
+};
+
+static struct kunit_suite mp_cap_test_suite = {
+	.name = "mp_cap",
+	.init = mp_cap_test_init,
+	.test_cases = mp_cap_test_cases,
+};
+
+kunit_test_suite(mp_cap_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests of the memory-cap provider");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,950 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Memory-cap provider for page pools.
+ *
+ * A guest with many rx queues fills queues x ring size x 4 KiB with rx
+ * buffers, plus what sockets hold in flight: more than a small or
+ * overcommitted VM can spare. A cap binding serves the page pools of one
+ * rx queue with order-0 pages from the page allocator and caps what it
+ * holds: pages in flight (handed to its pools and not back yet, wherever
+ * they are: driver ring, pool cache and ring, sockets) and pages in its own
+ * cache, together. Every page of a provider pool leaves through
+ * release_netmem, so the count is exact. Optionally the cap bindings of a
+ * device also share a device budget.
+ *
+ * At the cap (or the budget), alloc_netmems hands out nothing: the driver
+ * counts an allocation failure and drops, as it does under memory pressure
+ * today. Allocation resumes once use is below the low watermark, so that it
+ * does not flap at the boundary. Pages released while the binding is above
+ * its low watermark go straight back to the page allocator; below, they
+ * are cached, and a shrinker gives cached pages back under memory pressure.
+ *
+ * What the provider cannot take back: pages a pool keeps in its alloc cache
+ * (up to 128) and ptr_ring (veth 256, default 1024) are in flight from the
+ * provider's view and only the pool returns them. They count against the
+ * cap, which therefore bounds them too; their possible share is reported
+ * (pool-cache-max), not pretended away.
+ *
+ * Lowering the cap on a live binding never frees a page in flight: it
+ * stops new allocations until use falls below it, and gives back cached
+ * pages above it. Bindings take no netdev reference.
+ *
+ * Locking, outermost first:
+ *   RTNL			binding <-> queue links, pool init
+ *   binding->mlock (mutex)	DMA slots, pool accounting
+ *   mp_cap_lock (mutex)	mp_cap_list and mp_cap_devs writers
+ *   binding->lock		the cache (BH; taken alone; trylock in the
+ *				shrinker, which walks mp_cap_list under RCU)
+ * held, out and the device's held are atomics. Nothing allocates under a
+ * spinlock: ring fills allocate with GFP_KERNEL and can enter reclaim,
+ * whose shrinker wants the cache lock.
+ */
+
+#define pr_fmt(fmt) "mp_cap: " fmt
+
+#include <linux/debugfs.h>
+#include <linux/gfp.h>
+#include <linux/idr.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/netdevice.h>
+#include <linux/rculist.h>
+#include <linux/seq_file.h>
+#include <linux/shrinker.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+#include <net/netdev_rx_queue.h>
+#include <net/netlink.h>
+#include <net/page_pool/helpers.h>
+#include <net/page_pool/memory_provider.h>
+#include <net/page_pool/mp_cap.h>
+#include <net/page_pool/pp_policy.h>
+#include <trace/events/page_pool.h>
+#include <uapi/linux/netdev.h>
+
+#include "mp_dma.h"
+#include "page_pool_priv.h"
+
+/* Pages the binding's own cache holds at most. */
+#define MP_CAP_CACHE		1024
+/* The shrinker frees this many at a time, outside the cache lock. */
+#define MP_CAP_SHRINK_BATCH	64
+
+/* a device's shared budget */
+struct mp_cap_dev {
+	refcount_t ref;			/* bindings */
+	struct net_device *dev;		/* key; no reference; NULL once gone */
+	u32 budget;			/* READ_ONCE */
+	bool throttled;			/* READ_ONCE/WRITE_ONCE */
+	atomic_long_t held;
+	struct list_head node;		/* mp_cap_devs, mp_cap_lock */
+};
+
+struct mp_cap_binding {
+	refcount_t ref;			/* creator, queues, pools */
+	u32 id;
+	u32 default_gen;		/* non-zero: made by the sysctl default */
+	u32 cap;			/* READ_ONCE: changes live */
+	bool throttled;			/* READ_ONCE/WRITE_ONCE */
+	atomic_long_t held;		/* out + cached: the capped quantity */
+	atomic_long_t out;
+	unsigned long peak;		/* READ_ONCE/WRITE_ONCE */
+	atomic_long_t cap_hits;
+	atomic_long_t shrunk;
+	struct mp_cap_dev *cdev;	/* shared budget, or NULL */
+
+	spinlock_t lock;
+	struct pp_netmem_stack cache;	/* lock */
+
+	struct mutex mlock;
+	struct mp_dma dma;		/* slots: mlock */
+	unsigned long pool_cache_max;	/* mlock */
+
+	struct net_device *owner;	/* the device it was made for */
+	struct net_device *dev;		/* RTNL; no reference */
+	unsigned int nr_queues;		/* RTNL */
+
+	struct list_head node;		/* mp_cap_list: mp_cap_lock, RCU */
+	struct work_struct free_work;
+	struct rcu_head rcu;
+};
+
+static const struct memory_provider_ops mp_cap_ops;
+
+static DEFINE_MUTEX(mp_cap_lock);
+static LIST_HEAD(mp_cap_list);
+static LIST_HEAD(mp_cap_devs);
+static DEFINE_IDA(mp_cap_ida);
+static atomic_long_t mp_cap_held;	/* every binding's, for tests */
+
+const char * const mp_cap_stat_names[MP_CAP_STAT_NUM] = {
+	[MP_CAP_STAT_CAP]		= "cap",
+	[MP_CAP_STAT_CAP_LOW]		= "cap-low",
+	[MP_CAP_STAT_PAGES_HELD]	= "pages-held",
+	[MP_CAP_STAT_PAGES_INFLIGHT]	= "pages-inflight",
+	[MP_CAP_STAT_PAGES_CACHED]	= "pages-cached",
+	[MP_CAP_STAT_PAGES_PEAK]	= "pages-peak",
+	[MP_CAP_STAT_POOL_CACHE_MAX]	= "pool-cache-max",
+	[MP_CAP_STAT_CAP_HITS]		= "cap-hits",
+	[MP_CAP_STAT_SHRINKER_PAGES]	= "shrinker-pages",
+	[MP_CAP_STAT_DEVICE_BUDGET]	= "device-budget",
+	[MP_CAP_STAT_DEVICE_HELD]	= "device-held",
+};
+EXPORT_SYMBOL_GPL(mp_cap_stat_names);
+
+static const u16 mp_cap_stat_attrs[MP_CAP_STAT_NUM] = {
+	[MP_CAP_STAT_CAP]		= NETDEV_A_MP_CAP_CAP,
+	[MP_CAP_STAT_CAP_LOW]		= NETDEV_A_MP_CAP_CAP_LOW,
+	[MP_CAP_STAT_PAGES_HELD]	= NETDEV_A_MP_CAP_PAGES_HELD,
+	[MP_CAP_STAT_PAGES_INFLIGHT]	= NETDEV_A_MP_CAP_PAGES_INFLIGHT,
+	[MP_CAP_STAT_PAGES_CACHED]	= NETDEV_A_MP_CAP_PAGES_CACHED,
+	[MP_CAP_STAT_PAGES_PEAK]	= NETDEV_A_MP_CAP_PAGES_PEAK,
+	[MP_CAP_STAT_POOL_CACHE_MAX]	= NETDEV_A_MP_CAP_POOL_CACHE_MAX,
+	[MP_CAP_STAT_CAP_HITS]		= NETDEV_A_MP_CAP_CAP_HITS,
+	[MP_CAP_STAT_SHRINKER_PAGES]	= NETDEV_A_MP_CAP_SHRINKER_PAGES,
+	[MP_CAP_STAT_DEVICE_BUDGET]	= NETDEV_A_MP_CAP_DEVICE_BUDGET,
+	[MP_CAP_STAT_DEVICE_HELD]	= NETDEV_A_MP_CAP_DEVICE_HELD,
+};
+
+/* Allocation resumes below this after the cap stopped it. */
+static unsigned long mp_cap_low(unsigned long cap)
+{
+	return cap - max(cap / 8, 1UL);
+}
+
+/*** accounting ***/
+
+/* Whether a throttled counter may allocate again; clears the throttle. */
+static bool mp_cap_below(bool *throttled, long held, unsigned long cap)
+{
+	if (!READ_ONCE(*throttled))
+		return held < cap;
+	if (held >= mp_cap_low(cap))
+		return false;
+	WRITE_ONCE(*throttled, false);
+	return true;
+}
+
+/* Reserve up to @want pages of @held under @cap; throttles at the cap. */
+static long mp_cap_reserve_one(atomic_long_t *held, bool *throttled,
+			       unsigned long cap, long want)
+{
+	long now, excess;
+
+	if (!mp_cap_below(throttled, atomic_long_read(held), cap))
+		return 0;
+	now = atomic_long_add_return(want, held);
+	excess = now - (long)cap;
+	if (excess >= 0) {
+		WRITE_ONCE(*throttled, true);
+		excess = min(excess, want);
+		atomic_long_sub(excess, held);
+		want -= excess;
+	}
+	return want;
+}
+
+static void mp_cap_unhold(struct mp_cap_binding *b, long n)
+{
+	atomic_long_sub(n, &b->held);
+	if (b->cdev)
+		atomic_long_sub(n, &b->cdev->held);
+	atomic_long_sub(n, &mp_cap_held);
+}
+
+/* Reserve up to @want new pages under the binding's cap and the device's
+ * budget. Any context.
+ */
+static long mp_cap_reserve(struct mp_cap_binding *b, long want)
+{
+	struct mp_cap_dev *cdev = b->cdev;
+	long got, budget;
+
+	got = mp_cap_reserve_one(&b->held, &b->throttled, READ_ONCE(b->cap),
+				 want);
+	budget = cdev ? READ_ONCE(cdev->budget) : 0;
+	if (got && budget) {
+		long dev_got = mp_cap_reserve_one(&cdev->held, &cdev->throttled,
+						  budget, got);
+
+		atomic_long_sub(got - dev_got, &b->held);
+		got = dev_got;
+	} else if (got && cdev) {
+		atomic_long_add(got, &cdev->held);
+	}
+	atomic_long_add(got, &mp_cap_held);
+	return got;
+}
+
+static void mp_cap_peak(struct mp_cap_binding *b)
+{
+	unsigned long held = atomic_long_read(&b->held);
+
+	if (held > READ_ONCE(b->peak))
+		WRITE_ONCE(b->peak, held);
+}
+
+/* Above the low watermark, released pages go back to the page allocator. */
+static bool mp_cap_keep(struct mp_cap_binding *b)
+{
+	struct mp_cap_dev *cdev = b->cdev;
+	u32 budget;
+
+	if (READ_ONCE(b->throttled) ||
+	    atomic_long_read(&b->held) > mp_cap_low(READ_ONCE(b->cap)))
+		return false;
+	if (!cdev)
+		return true;
+	budget = READ_ONCE(cdev->budget);
+	return !budget || (!READ_ONCE(cdev->throttled) &&
+			   atomic_long_read(&cdev->held) <= mp_cap_low(budget));
+}
+
+/**
+ * mp_cap_binding_stats() - read a binding's counters
+ * @binding: the binding
+ * @stats: MP_CAP_STAT_NUM values, indexed by enum mp_cap_stat
+ */
+void mp_cap_binding_stats(struct mp_cap_binding *binding, u64 *stats)
+{
+	struct mp_cap_dev *cdev = binding->cdev;
+	u32 cap = READ_ONCE(binding->cap);
+
+	stats[MP_CAP_STAT_CAP] = cap;
+	stats[MP_CAP_STAT_CAP_LOW] = mp_cap_low(cap);
+	stats[MP_CAP_STAT_PAGES_HELD] = atomic_long_read(&binding->held);
+	stats[MP_CAP_STAT_PAGES_INFLIGHT] = atomic_long_read(&binding->out);
+	stats[MP_CAP_STAT_PAGES_CACHED] = data_race(READ_ONCE(binding->cache.count));
+	stats[MP_CAP_STAT_PAGES_PEAK] = READ_ONCE(binding->peak);
+	stats[MP_CAP_STAT_POOL_CACHE_MAX] = data_race(READ_ONCE(binding->pool_cache_max));
+	stats[MP_CAP_STAT_CAP_HITS] = atomic_long_read(&binding->cap_hits);
+	stats[MP_CAP_STAT_SHRINKER_PAGES] = atomic_long_read(&binding->shrunk);
+	stats[MP_CAP_STAT_DEVICE_BUDGET] = cdev ? READ_ONCE(cdev->budget) : 0;
+	stats[MP_CAP_STAT_DEVICE_HELD] = cdev ? atomic_long_read(&cdev->held) : 0;
+}
+EXPORT_SYMBOL_GPL(mp_cap_binding_stats);
+
+/**
+ * mp_cap_binding_id() - the id netlink and debugfs show for a binding
+ * @binding: the binding
+ *
+ * Return: the id, unique among live cap bindings.
+ */
+u32 mp_cap_binding_id(const struct mp_cap_binding *binding)
+{
+	return binding->id;
+}
+EXPORT_SYMBOL_GPL(mp_cap_binding_id);
+
+/**
+ * mp_cap_pages_held() - pages all cap bindings hold
+ *
+ * Return: the total, bindings being torn down included.
+ */
+unsigned long mp_cap_pages_held(void)
+{
+	return atomic_long_read(&mp_cap_held);
+}
+EXPORT_SYMBOL_GPL(mp_cap_pages_held);
+
+/*** hand-out and release ***/
+
+/* Refill @pool's empty alloc cache: cached pages first, then new ones
+ * from the page allocator as far as the cap allows. At the cap, nothing:
+ * the driver sees an allocation failure. Caller provides safe context,
+ * e.g. NAPI.
+ */
+static netmem_ref mp_cap_alloc_netmems(struct page_pool *pool, gfp_t gfp)
+{
+	const unsigned int want = PP_ALLOC_CACHE_REFILL;
+	struct mp_cap_binding *b = pool->mp_priv;
+	netmem_ref *cache = pool->alloc.cache;
+	bool bh, capped = false;
+	unsigned int i, n, got;
+	int slot = -1;
+	long k;
+
+	bh = pp_policy_lock(&b->lock);
+	n = pp_netmem_stack_pop_bulk(&b->cache, cache, want);
+	pp_policy_unlock(&b->lock, bh);
+
+	if (n < want) {
+		k = mp_cap_reserve(b, want - n);
+		capped = k < want - n;
+		if (k) {
+			memset(cache + n, 0, k * sizeof(*cache));
+			got = alloc_pages_bulk_array_node(gfp | __GFP_NOWARN,
+							  pool->p.nid, k,
+							  (struct page **)(cache + n));
+			if (got < k)
+				mp_cap_unhold(b, k - got);
+			n += got;
+		}
+	}
+	if (!n) {
+		if (capped)
+			atomic_long_inc(&b->cap_hits);
+		return 0;
+	}
+
+	if (pool->dma_map)
+		slot = mp_dma_slot_find(&b->dma, pool);
+	for (i = 0, got = 0; i < n; i++) {
+		struct page *page = netmem_to_page(cache[i]);
+
+		if (slot >= 0 && !mp_dma_map_page(&b->dma, slot, pool, page)) {
+			put_page(page);
+			mp_cap_unhold(b, 1);
+			continue;
+		}
+		page_pool_set_pp_info(pool, cache[i]);
+		pool->pages_state_hold_cnt++;
+		trace_page_pool_state_hold(pool, cache[i],
+					   pool->pages_state_hold_cnt);
+		cache[got++] = cache[i];
+	}
+	atomic_long_add(got, &b->out);
+	mp_cap_peak(b);
+	if (!got)
+		return 0;
+	pool->alloc.count = got - 1;
+	return cache[got - 1];
+}
+
+/* A page leaves @pool. Softirq, or process context with BH enabled. Return
+ * true when page_pool should put it: it goes back to the page allocator.
+ */
+static bool mp_cap_release_netmem(struct page_pool *pool, netmem_ref netmem)
+{
+	struct mp_cap_binding *b = pool->mp_priv;
+	bool kept = false, bh;
+
+	atomic_long_dec(&b->out);
+	if (pool->dma_map)
+		mp_dma_unmap_page(&b->dma, pool, netmem_to_page(netmem));
+
+	if (likely(netmem_ref_count(netmem) == 1 &&
+		   !netmem_is_pfmemalloc(netmem) && mp_cap_keep(b))) {
+		page_pool_clear_pp_info(netmem);
+		bh = pp_policy_lock(&b->lock);
+		kept = pp_netmem_stack_push(&b->cache, netmem);
+		pp_policy_unlock(&b->lock, bh);
+	}
+	if (!kept)
+		mp_cap_unhold(b, 1);
+	return !kept;
+}
+
+/*** shrinker ***/
+
+/* Give back up to @nr cached pages of @b; false if its lock was taken. */
+static bool mp_cap_shrink_one(struct mp_cap_binding *b, unsigned long nr,
+			      unsigned long *freed)
+{
+	netmem_ref batch[MP_CAP_SHRINK_BATCH];
+	unsigned int i, n;
+
+	while (*freed < nr) {
+		if (!spin_trylock_bh(&b->lock))
+			return false;
+		n = pp_netmem_stack_pop_bulk(&b->cache, batch,
+					     min(nr - *freed,
+						 (unsigned long)MP_CAP_SHRINK_BATCH));
+		spin_unlock_bh(&b->lock);
+		if (!n)
+			break;
+		for (i = 0; i < n; i++)
+			put_page(netmem_to_page(batch[i]));
+		mp_cap_unhold(b, n);
+		atomic_long_add(n, &b->shrunk);
+		*freed += n;
+	}
+	return true;
+}
+
+/**
+ * mp_cap_shrink() - give back cached pages of every cap binding
+ * @nr: pages to give back at most
+ *
+ * What the shrinker does under memory pressure. Any context but hardirq.
+ *
+ * Return: pages given back, or SHRINK_STOP if a cache was busy and none
+ * could be.
+ */
+unsigned long mp_cap_shrink(unsigned long nr)
+{
+	struct mp_cap_binding *b;
+	unsigned long freed = 0;
+	bool busy = false;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(b, &mp_cap_list, node) {
+		if (freed >= nr)
+			break;
+		if (!refcount_inc_not_zero(&b->ref))
+			continue;
+		rcu_read_unlock();
+		if (!mp_cap_shrink_one(b, nr, &freed))
+			busy = true;
+		rcu_read_lock();
+		/* the last reference frees b after a grace period */
+		mp_cap_binding_put(b);
+	}
+	rcu_read_unlock();
+	return freed || !busy ? freed : SHRINK_STOP;
+}
+EXPORT_SYMBOL_GPL(mp_cap_shrink);
+
+static unsigned long mp_cap_shrinker_count(struct shrinker *s,
+					   struct shrink_control *sc)
+{
+	struct mp_cap_binding *b;
+	unsigned long n = 0;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(b, &mp_cap_list, node)
+		n += data_race(READ_ONCE(b->cache.count));
+	rcu_read_unlock();
+	return n ?: SHRINK_EMPTY;
+}
+
+static unsigned long mp_cap_shrinker_scan(struct shrinker *s,
+					  struct shrink_control *sc)
+{
+	return mp_cap_shrink(sc->nr_to_scan);
+}
+
+/*** pool ops ***/
+
+static int mp_cap_pool_init(struct page_pool *pool)
+{
+	struct mp_cap_binding *b = pool->mp_priv;
+	bool created;
+	int slot = 0;
+
+	mutex_lock(&b->mlock);
+	if (pool->dma_map) {
+		slot = mp_dma_slot_get(&b->dma, pool->p.dev, pool->p.dma_dir,
+				       &created);
+		if (slot >= 0 && created)
+			mp_dma_slot_publish(&b->dma, slot, pool->p.dev);
+	}
+	if (slot >= 0)
+		b->pool_cache_max += PP_ALLOC_CACHE_SIZE + pool->ring.size;
+	mutex_unlock(&b->mlock);
+	if (slot < 0)
+		return slot;
+	refcount_inc(&b->ref);
+	return 0;
+}
+
+static void mp_cap_pool_unmap(struct page_pool *pool)
+{
+	struct mp_cap_binding *b = pool->mp_priv;
+	struct device *dev;
+	int slot;
+
+	mutex_lock(&b->mlock);
+	slot = mp_dma_slot_find(&b->dma, pool);
+	dev = WARN_ON_ONCE(slot < 0) ? NULL : mp_dma_slot_put(&b->dma, slot);
+	mutex_unlock(&b->mlock);
+	if (dev)
+		put_device(dev);
+}
+
+static void mp_cap_pool_destroy(struct page_pool *pool)
+{
+	struct mp_cap_binding *b = pool->mp_priv;
+
+	if (pool->dma_map && !pool->destroy_cnt)
+		mp_cap_pool_unmap(pool);
+	mutex_lock(&b->mlock);
+	b->pool_cache_max -= PP_ALLOC_CACHE_SIZE + pool->ring.size;
+	mutex_unlock(&b->mlock);
+	mp_cap_binding_put(b);
+}
+
+static int mp_cap_nl_fill(void *mp_priv, struct sk_buff *rsp,
+			  struct netdev_rx_queue *rxq)
+{
+	struct mp_cap_binding *b = mp_priv;
+	u64 stats[MP_CAP_STAT_NUM];
+	struct nlattr *nest;
+	int i;
+
+	nest = nla_nest_start(rsp, rxq ? NETDEV_A_QUEUE_MP_CAP :
+					 NETDEV_A_PAGE_POOL_MP_CAP);
+	if (!nest)
+		return -EMSGSIZE;
+	mp_cap_binding_stats(b, stats);
+	if (nla_put_u32(rsp, NETDEV_A_MP_CAP_ID, b->id))
+		goto cancel;
+	for (i = 0; i < MP_CAP_STAT_NUM; i++)
+		if (nla_put_uint(rsp, mp_cap_stat_attrs[i], stats[i]))
+			goto cancel;
+	nla_nest_end(rsp, nest);
+	return 0;
+
+cancel:
+	nla_nest_cancel(rsp, nest);
+	return -EMSGSIZE;
+}
+
+static void mp_cap_uninstall(void *mp_priv, struct netdev_rx_queue *rxq)
+{
+	struct mp_cap_binding *b = mp_priv;
+
+	mutex_lock(&mp_cap_lock);
+	if (b->cdev)
+		b->cdev->dev = NULL;	/* a new device must not join it */
+	mutex_unlock(&mp_cap_lock);
+	mp_cap_unbind_queue(rxq);
+}
+
+/*** binding lifetime ***/
+
+static void mp_cap_dev_put(struct mp_cap_dev *cdev)
+{
+	if (!cdev || !refcount_dec_and_mutex_lock(&cdev->ref, &mp_cap_lock))
+		return;
+	list_del(&cdev->node);
+	mutex_unlock(&mp_cap_lock);
+	kfree(cdev);
+}
+
+/* The device's budget, shared with its other cap bindings. Caller holds
+ * mp_cap_lock.
+ */
+static int mp_cap_dev_join(struct mp_cap_binding *b, struct net_device *dev,
+			   u32 budget)
+{
+	struct mp_cap_dev *cdev;
+
+	lockdep_assert_held(&mp_cap_lock);
+	list_for_each_entry(cdev, &mp_cap_devs, node) {
+		if (cdev->dev == dev) {
+			refcount_inc(&cdev->ref);
+			if (budget)
+				WRITE_ONCE(cdev->budget, budget);
+			b->cdev = cdev;
+			return 0;
+		}
+	}
+	if (!budget)
+		return 0;
+	cdev = kzalloc(sizeof(*cdev), GFP_KERNEL);
+	if (!cdev)
+		return -ENOMEM;
+	refcount_set(&cdev->ref, 1);
+	cdev->dev = dev;
+	cdev->budget = budget;
+	list_add(&cdev->node, &mp_cap_devs);
+	b->cdev = cdev;
+	return 0;
+}
+
+static void mp_cap_binding_free(struct mp_cap_binding *b)
+{
+	netmem_ref netmem;
+	int slot;
+
+	mutex_lock(&mp_cap_lock);
+	list_del_rcu(&b->node);
+	mutex_unlock(&mp_cap_lock);
+
+	/* no pool is left: what the binding holds is its cache */
+	while (pp_netmem_stack_pop_bulk(&b->cache, &netmem, 1)) {
+		put_page(netmem_to_page(netmem));
+		mp_cap_unhold(b, 1);
+	}
+	WARN(atomic_long_read(&b->held) || atomic_long_read(&b->out),
+	     "mp_cap: binding %u: %ld pages held, %ld in flight at teardown\n",
+	     b->id, atomic_long_read(&b->held), atomic_long_read(&b->out));
+	for (slot = 0; slot < MP_DMA_SLOTS; slot++)
+		WARN_ON(b->dma.slot[slot].users);
+
+	mp_cap_dev_put(b->cdev);
+	pp_netmem_stack_free(&b->cache);
+	if (b->id)
+		ida_free(&mp_cap_ida, b->id);
+	mutex_destroy(&b->mlock);
+	kfree_rcu(b, rcu);
+}
+
+static void mp_cap_free_work(struct work_struct *work)
+{
+	mp_cap_binding_free(container_of(work, struct mp_cap_binding,
+					 free_work));
+}
+
+/**
+ * mp_cap_binding_put() - drop a reference to a cap binding
+ * @binding: the binding
+ *
+ * The last reference queues the teardown. Any context.
+ */
+void mp_cap_binding_put(struct mp_cap_binding *binding)
+{
+	if (refcount_dec_and_test(&binding->ref))
+		queue_work(system_wq, &binding->free_work);
+}
+EXPORT_SYMBOL_GPL(mp_cap_binding_put);
+
+/**
+ * mp_cap_flush() - wait for queued teardowns
+ */
+void mp_cap_flush(void)
+{
+	flush_workqueue(system_wq);
+}
+EXPORT_SYMBOL_GPL(mp_cap_flush);
+
+static int mp_cap_check(u32 cap, u32 device_budget,
+			struct netlink_ext_ack *extack)
+{
+	if (cap < MP_CAP_MIN_PAGES || cap > MP_CAP_MAX_PAGES) {
+		NL_SET_ERR_MSG_FMT(extack, "cap must be %u to %u pages",
+				   MP_CAP_MIN_PAGES, MP_CAP_MAX_PAGES);
+		return -EINVAL;
+	}
+	if (device_budget && (device_budget < MP_CAP_MIN_PAGES ||
+			      device_budget > MP_CAP_MAX_PAGES)) {
+		NL_SET_ERR_MSG_FMT(extack, "device budget must be 0 (none) or %u to %u pages",
+				   MP_CAP_MIN_PAGES, MP_CAP_MAX_PAGES);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * mp_cap_binding_create() - a cap binding for rx queues of @dev
+ * @p: the cap and the device budget
+ * @dev: the device whose queues it will serve (no reference is taken)
+ * @extack: where to say what was wrong
+ *
+ * Process context.
+ *
+ * Return: the binding with a reference for the caller, or an ERR_PTR
+ * (-EINVAL, -ENOMEM).
+ */
+struct mp_cap_binding *mp_cap_binding_create(const struct mp_cap_params *p,
+					     struct net_device *dev,
+					     struct netlink_ext_ack *extack)
+{
+	struct mp_cap_binding *b;
+	int err, id;
+
+	err = mp_cap_check(p->cap, p->device_budget, extack);
+	if (err)
+		return ERR_PTR(err);
+
+	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	if (!b)
+		return ERR_PTR(-ENOMEM);
+	refcount_set(&b->ref, 1);
+	b->cap = p->cap;
+	b->owner = dev;
+	spin_lock_init(&b->lock);
+	mutex_init(&b->mlock);
+	INIT_LIST_HEAD(&b->node);
+	INIT_WORK(&b->free_work, mp_cap_free_work);
+
+	err = pp_netmem_stack_init(&b->cache, min(p->cap, MP_CAP_CACHE),
+				   dev_to_node(&dev->dev));
+	if (err)
+		goto free;
+	id = ida_alloc_min(&mp_cap_ida, 1, GFP_KERNEL);
+	if (id < 0) {
+		err = id;
+		goto free;
+	}
+	b->id = id;
+
+	mutex_lock(&mp_cap_lock);
+	err = mp_cap_dev_join(b, dev, p->device_budget);
+	if (!err)
+		list_add_tail_rcu(&b->node, &mp_cap_list);
+	mutex_unlock(&mp_cap_lock);
+	if (err)
+		goto free;
+	return b;
+
+free:
+	mp_cap_binding_free(b);
+	return ERR_PTR(err);
+}
+EXPORT_SYMBOL_GPL(mp_cap_binding_create);
+
+/**
+ * mp_cap_set() - change a live binding's cap and its device's budget
+ * @binding: the binding
+ * @cap: the new cap, in pages
+ * @device_budget: the device's new budget; 0 leaves it as it is
+ * @extack: where to say what was wrong
+ *
+ * A lower cap never frees a page in flight: new allocations stop until use
+ * is below it; cached pages above it are given back now. Process context.
+ *
+ * Return: 0, or -EINVAL (nothing changed).
+ */
+int mp_cap_set(struct mp_cap_binding *binding, u32 cap, u32 device_budget,
+	       struct netlink_ext_ack *extack)
+{
+	unsigned long freed = 0;
+	long excess;
+	int err;
+
+	err = mp_cap_check(cap, device_budget, extack);
+	if (err)
+		return err;
+	if (device_budget && !binding->cdev) {
+		NL_SET_ERR_MSG(extack, "the binding's device has no budget");
+		return -EINVAL;
+	}
+	WRITE_ONCE(binding->cap, cap);
+	if (device_budget)
+		WRITE_ONCE(binding->cdev->budget, device_budget);
+
+	excess = atomic_long_read(&binding->held) - (long)mp_cap_low(cap);
+	if (excess > 0)
+		mp_cap_shrink_one(binding, excess, &freed);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(mp_cap_set);
+
+/*** binding <-> rx queue ***/
+
+/**
+ * mp_cap_bind_queue() - make a cap binding supply an rx queue's page pools
+ * @binding: the binding; the queue takes its own reference
+ * @dev: the device
+ * @rxq_idx: the queue
+ * @extack: where to say what was wrong
+ *
+ * A cap binding serves one queue: its cap is that queue's. Pools created
+ * from now on draw from it. Caller holds RTNL.
+ *
+ * Return: 0, -ERANGE, -EINVAL (another device), -EBUSY (the binding
+ * serves a queue already) or -EEXIST (the queue has a provider).
+ */
+int mp_cap_bind_queue(struct mp_cap_binding *binding, struct net_device *dev,
+		      unsigned int rxq_idx, struct netlink_ext_ack *extack)
+{
+	struct netdev_rx_queue *rxq;
+
+	ASSERT_RTNL();
+
+	if (rxq_idx >= dev->num_rx_queues) {
+		NL_SET_ERR_MSG(extack, "rx queue index out of range");
+		return -ERANGE;
+	}
+	if (binding->owner != dev) {
+		NL_SET_ERR_MSG(extack, "binding was made for another device");
+		return -EINVAL;
+	}
+	if (binding->nr_queues) {
+		NL_SET_ERR_MSG(extack, "a cap binding serves one rx queue");
+		return -EBUSY;
+	}
+	rxq = __netif_get_rx_queue(dev, rxq_idx);
+	if (rxq->mp_params.mp_ops) {
+		NL_SET_ERR_MSG(extack, "rx queue already has a memory provider");
+		return -EEXIST;
+	}
+	refcount_inc(&binding->ref);
+	binding->dev = dev;
+	binding->nr_queues = 1;
+	rxq->mp_params.mp_priv = binding;
+	rxq->mp_params.mp_ops = &mp_cap_ops;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(mp_cap_bind_queue);
+
+/**
+ * mp_cap_rxq_binding() - the cap binding of an rx queue
+ * @rxq: the queue
+ *
+ * Caller holds RTNL.
+ *
+ * Return: the binding, or NULL.
+ */
+struct mp_cap_binding *mp_cap_rxq_binding(struct netdev_rx_queue *rxq)
+{
+	ASSERT_RTNL();
+	return rxq->mp_params.mp_ops == &mp_cap_ops ?
+	       rxq->mp_params.mp_priv : NULL;
+}
+EXPORT_SYMBOL_GPL(mp_cap_rxq_binding);
+
+/**
+ * mp_cap_unbind_queue() - stop a cap binding supplying an rx queue
+ * @rxq: the queue
+ *
+ * Pools already created keep the binding until they are gone. Caller
+ * holds RTNL.
+ */
+void mp_cap_unbind_queue(struct netdev_rx_queue *rxq)
+{
+	struct mp_cap_binding *b = mp_cap_rxq_binding(rxq);
+
+	if (WARN_ON_ONCE(!b))
+		return;
+	rxq->mp_params.mp_priv = NULL;
+	rxq->mp_params.mp_ops = NULL;
+	b->nr_queues = 0;
+	b->dev = NULL;
+	mp_cap_binding_put(b);
+}
+EXPORT_SYMBOL_GPL(mp_cap_unbind_queue);
+
+/**
+ * mp_cap_binding_default_gen() - which sysctl default made a binding
+ * @binding: the binding
+ *
+ * Return: the generation of the defaults, 0 if it was bound explicitly.
+ */
+u32 mp_cap_binding_default_gen(const struct mp_cap_binding *binding)
+{
+	return binding->default_gen;
+}
+
+/**
+ * mp_cap_binding_set_default_gen() - mark a binding as made by a default
+ * @binding: the binding, not yet bound
+ * @gen: generation of the defaults
+ */
+void mp_cap_binding_set_default_gen(struct mp_cap_binding *binding, u32 gen)
+{
+	binding->default_gen = gen;
+}
+
+/*** debugfs ***/
+
+static int mp_cap_bindings_show(struct seq_file *m, void *v)
+{
+	u64 stats[MP_CAP_STAT_NUM];
+	struct mp_cap_binding *b;
+	int i;
+
+	rtnl_lock();
+	mutex_lock(&mp_cap_lock);
+	list_for_each_entry(b, &mp_cap_list, node) {
+		seq_printf(m, "id=%u dev=%s default=%u", b->id,
+			   b->dev ? netdev_name(b->dev) : "-", b->default_gen);
+		mp_cap_binding_stats(b, stats);
+		for (i = 0; i < MP_CAP_STAT_NUM; i++)
+			seq_printf(m, " %s=%llu", mp_cap_stat_names[i], stats[i]);
+		seq_putc(m, '\n');
+	}
+	mutex_unlock(&mp_cap_lock);
+	rtnl_unlock();
+	seq_printf(m, "total pages-held=%lu\n", mp_cap_pages_held());
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mp_cap_bindings);
+
+/* "<binding id> <cap> [<device budget>]": retune a live binding */
+static ssize_t mp_cap_set_write(struct file *file, const char __user *ubuf,
+				size_t count, loff_t *ppos)
+{
+	u32 id, cap, budget = 0;
+	struct mp_cap_binding *b;
+	int err = -ENOENT;
+	char buf[64];
+	size_t len = min(count, sizeof(buf) - 1);
+
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	if (sscanf(buf, "%u %u %u", &id, &cap, &budget) < 2)
+		return -EINVAL;
+
+	mutex_lock(&mp_cap_lock);
+	list_for_each_entry(b, &mp_cap_list, node) {
+		if (b->id == id && refcount_inc_not_zero(&b->ref))
+			break;
+	}
+	mutex_unlock(&mp_cap_lock);
+	if (list_entry_is_head(b, &mp_cap_list, node))
+		return err;
+	err = mp_cap_set(b, cap, budget, NULL);
+	mp_cap_binding_put(b);
+	return err ?: count;
+}
+
+static const struct file_operations mp_cap_set_fops = {
+	.owner	= THIS_MODULE,
+	.open	= simple_open,
+	.write	= mp_cap_set_write,
+	.llseek	= noop_llseek,
+};
+
+static int __init mp_cap_init(void)
+{
+	struct shrinker *shrinker;
+	struct dentry *dir;
+
+	shrinker = shrinker_alloc(0, "mp_cap");
+	if (!shrinker)
+		return -ENOMEM;
+	shrinker->count_objects = mp_cap_shrinker_count;
+	shrinker->scan_objects = mp_cap_shrinker_scan;
+	shrinker->batch = MP_CAP_SHRINK_BATCH;
+	shrinker_register(shrinker);
+
+	dir = debugfs_create_dir("mp_cap", NULL);
+	debugfs_create_file("bindings", 0444, dir, NULL, &mp_cap_bindings_fops);
+	debugfs_create_file("set", 0200, dir, NULL, &mp_cap_set_fops);
+	return 0;
+}
+device_initcall(mp_cap_init);
+
+static const struct memory_provider_ops mp_cap_ops = {
+	.alloc_netmems	= mp_cap_alloc_netmems,
+	.release_netmem	= mp_cap_release_netmem,
+	.init		= mp_cap_pool_init,
+	.destroy	= mp_cap_pool_destroy,
+	.nl_fill	= mp_cap_nl_fill,
+	.uninstall	= mp_cap_uninstall,
+	.scrub		= mp_cap_pool_unmap,
+};
