@@ -3,25 +3,39 @@
 # The VM selftests (tools/selftests) in one boot of the x86_64 guest; each
 # test's KTAP output lands in build/results/selftest-<name>.ktap.
 #
-# usage: scripts/selftests.sh [test[:arg]...]
+# usage: scripts/selftests.sh [test[:arg]...]   (HP_VM_MEM=MiB for those)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+# one boot with 2 GiB for these, one with 256 MiB for the low-memory guest
 DEFAULT_TESTS=(veth_xdp:lifo veth_xdp:percpu veth_xdp:budget nsim_hold policy_module)
+LOWMEM_TESTS=(cap_lowmem)
 
-main() {
-	local tests=("$@") out=$VM_OUT/selftests rc=0 f
-	[[ ${#tests[@]} -gt 0 ]] || tests=("${DEFAULT_TESTS[@]}")
-	mkdir -p "$RESULTS"
-	rm -f "$RESULTS"/selftest-*.ktap
-	"$TOP/scripts/build-tools.sh"
-	log "VM selftests: ${tests[*]}"
-	"$TOP/scripts/vm.sh" -t 2400 -o "$out" -- \
-		tools/selftests/run.sh "$out/ktap" "${tests[@]}" || rc=$?
-	cp "$out/console.log" "$RESULTS/selftests.log"
+# boot NAME MiB TEST...
+boot() {
+	local name=$1 mem=$2 out=$VM_OUT/$1 rc=0 f
+	shift 2
+	log "VM selftests ($mem MiB): $*"
+	"$TOP/scripts/vm.sh" -m "$mem" -t 2400 -o "$out" -- \
+		tools/selftests/run.sh "$out/ktap" "$@" || rc=$?
+	cp "$out/console.log" "$RESULTS/$name.log"
 	for f in "$out"/ktap/*.ktap; do
 		[[ -f $f ]] && cp "$f" "$RESULTS/selftest-$(basename "$f")"
 	done
+	return $rc
+}
+
+main() {
+	local rc=0
+	mkdir -p "$RESULTS"
+	rm -f "$RESULTS"/selftest-*.ktap
+	"$TOP/scripts/build-tools.sh"
+	if [[ $# -gt 0 ]]; then
+		boot selftests "${HP_VM_MEM:-2048}" "$@" || rc=1
+		return $rc
+	fi
+	boot selftests 2048 "${DEFAULT_TESTS[@]}" || rc=1
+	boot selftests-lowmem 256 "${LOWMEM_TESTS[@]}" || rc=1
 	return $rc
 }
 

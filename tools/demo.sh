@@ -62,6 +62,10 @@ main() {
 	hp_wait 30 hp_no_blocks
 	"$top/tools/hugepool" stat
 	echo "MemAvailable: $((mem0 / 1024)) MiB before, $(($(hp_mem_available) / 1024)) MiB after"
+
+	title "memory-cap provider: a TCP flood whose receiver stops reading, without and with a cap of 64 pages per queue"
+	"$top/tools/selftests/cap_lowmem.sh" 64 | grep -E '^# (page allocator|memory-cap|footprint|  )|^not ok'
+	"$top/tools/hugepool" cap
 }
 
 main "$@"

@@ -113,6 +113,19 @@ hp_binding_sum() {
 		END { print sum + 0 }'
 }
 
+# hp_binding_sum_file file dev key: the same for another provider's file
+hp_binding_sum_file() {
+	awk -v dev="dev=$2" -v key="$3" '
+		$0 ~ "(^| )" dev "( |$)" {
+			for (i = 1; i <= NF; i++) {
+				split($i, kv, "=")
+				if (kv[1] == key)
+					sum += kv[2]
+			}
+		}
+		END { print sum + 0 }' "$1"
+}
+
 hp_binding_count() { hp_bindings | grep -c " dev=$1 " || true; }
 
 # hp_ynl netns args...: tools/net/ynl/cli.py on the netdev family

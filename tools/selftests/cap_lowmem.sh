@@ -1,0 +1,105 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The low-memory guest (make check boots it with 256 MiB): a veth pair with
+# four rx queues and a native XDP program on the receiver, a bounded TCP
+# flood, and a receiver that stops reading for a while, so that its sockets
+# hold pages. Run once with the page allocator and once with the memory-cap
+# provider: with the cap, what the receiver's pools hold (inflight-mem over
+# netlink, and the provider's own count) stays at or under the cap plus one
+# refill batch per queue, the guest stays up and traffic still flows; the
+# run without the cap shows the larger footprint. Both are printed.
+#
+# usage: cap_lowmem.sh [cap pages per queue]   (root, hugepool kernel)
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+QUEUES=4
+CAP=${1:-64}
+SECS=${HP_TRAFFIC_SECS:-14}
+STOP=${HP_STOP_SECS:-7}
+BATCH=64
+
+setup() {
+	ip netns add hpa && hp_cleanup_add "ip netns del hpa"
+	ip netns add hpb && hp_cleanup_add "ip netns del hpb"
+	ip link add name va numtxqueues $QUEUES numrxqueues $QUEUES netns hpa \
+		type veth peer name vb numtxqueues $QUEUES numrxqueues $QUEUES \
+		netns hpb
+	ip -n hpa addr add 10.97.0.1/24 dev va
+	ip -n hpb addr add 10.97.0.2/24 dev vb
+	ip -n hpa link set va up
+	ip -n hpb link set vb up
+	ip -n hpb link set dev vb xdpdrv obj "$(hp_xdp_obj)" sec xdp
+}
+
+teardown() {
+	ip netns del hpa
+	ip netns del hpb
+	HP_CLEANUPS=("${HP_CLEANUPS[@]:0:${#HP_CLEANUPS[@]}-2}")
+}
+
+# One run: flood, stop the receiver for $STOP s, resume; sets BYTES, PEAK
+flood() {
+	local sampler=/tmp/sample.out server
+	ip netns exec hpb iperf3 -s -1 -B 10.97.0.2 >/dev/null 2>&1 &
+	server=$!
+	sleep 1
+	ip netns exec hpb "$(dirname "$0")/pp_sample.py" vb $((SECS + 2)) > $sampler &
+	local sampling=$!
+	ip netns exec hpa iperf3 -c 10.97.0.2 -t "$SECS" -P $QUEUES -J > /tmp/flood.json &
+	local client=$!
+	sleep 2
+	kill -STOP $server		# the receiver stops reading
+	sleep "$STOP"
+	kill -CONT $server
+	wait $client
+	wait $sampling
+	wait $server 2>/dev/null
+	BYTES=$(/usr/bin/python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bytes"]))' /tmp/flood.json 2>/dev/null || echo 0)
+	PEAK=$(cat $sampler)
+	hp_log "$1: $((BYTES / 1024)) KiB received; $PEAK"
+}
+
+field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" <<< "$2"; }
+
+main() {
+	local bound nocap_mem cap_mem cap_held
+	hp_require_root
+	hp_log "guest memory: $(awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo) MiB, $(nproc) CPUs; cap $CAP pages per queue"
+	hp_sysctl_default net.core.mp_default=none net.core.mp_cap_pages="$CAP"
+
+	setup
+	flood "page allocator"
+	nocap_mem=$(field peak-inflight-mem "$PEAK")
+	hp_expect "traffic without the cap" "$BYTES" -gt 0
+	teardown
+
+	sysctl -qw net.core.mp_default=cap
+	setup
+	hp_expect "a cap binding per receiver queue" \
+		"$(grep -c ' dev=vb ' /sys/kernel/debug/mp_cap/bindings)" -eq $QUEUES
+	flood "memory-cap provider"
+	cap_mem=$(field peak-inflight-mem "$PEAK")
+	cap_held=$(field peak-mp-cap-held "$PEAK")
+	bound=$((QUEUES * (CAP + BATCH)))
+	hp_expect "traffic still flows under the cap" "$BYTES" -gt 0
+	hp_expect "pools' inflight-mem within cap + a batch per queue (pages)" \
+		$((cap_mem / 4096)) -le $bound
+	hp_expect "provider's pages held within cap + a batch per queue" \
+		"$cap_held" -le $bound
+	grep ' dev=vb ' /sys/kernel/debug/mp_cap/bindings | sed 's/^/# /'
+	hp_expect "cap hits counted" \
+		"$(hp_binding_sum_file /sys/kernel/debug/mp_cap/bindings vb cap-hits)" -gt 0
+	teardown
+
+	echo "# footprint of vb's page pools, peak while the receiver stopped reading:"
+	echo "#   page allocator:       $((nocap_mem / 1024)) KiB"
+	echo "#   memory-cap provider:  $((cap_mem / 1024)) KiB (cap $((QUEUES * CAP * 4)) KiB + one refill batch per queue)"
+	hp_expect "the cap shrinks the footprint (KiB)" $((nocap_mem / 1024)) -gt $((cap_mem / 1024))
+	hp_check "guest alive, every cap binding gone" hp_wait 90 \
+		sh -c "grep -q 'total pages-held=0' /sys/kernel/debug/mp_cap/bindings" ||
+		sed 's/^/# /' /sys/kernel/debug/mp_cap/bindings
+	hp_done
+}
+
+main "$@"
