@@ -19,11 +19,15 @@ GIT=(git -C "$WT" -c user.name=hugepool -c user.email=hugepool@localhost
      -c advice.detachedHead=false)
 
 # The new files, by commit: subject, then the project paths it adds.
-GROUPS=(
+COMMITS=(
 "net: page_pool: add a registry of recycling policies, and LIFO|include/net/page_pool/pp_policy.h net/core/pp_policy.c policies/pp_policy_lifo.c net/core/mp_kunit.h"
+"net: page_pool: add per-CPU and budget-limited recycling policies|policies/pp_policy_percpu.c policies/pp_policy_budget.c"
+"net: page_pool: add DMA helpers for providers of readable pages|net/core/mp_dma.h net/core/mp_dma.c"
 "net: page_pool: add the hugepage memory provider|include/net/page_pool/mp_huge.h include/trace/events/mp_huge.h net/core/mp_huge.c"
+"net: page_pool: add the memory-cap provider|include/net/page_pool/mp_cap.h net/core/mp_cap.c"
 "net: page_pool: pick rx queues' default provider by sysctl|net/core/mp_default.c"
-"net: page_pool: add KUnit tests of the hugepage provider|kunit/mp_huge_test.h kunit/mp_huge_test.c kunit/mp_huge_dma_test.c"
+"net: page_pool: add KUnit tests of the memory providers and a benchmark|kunit/mp_huge_test.h kunit/mp_huge_test.c kunit/mp_huge_dma_test.c kunit/pp_policy_test.c kunit/mp_cap_test.c kunit/pp_bench.c"
+"Documentation: networking: describe page pool memory providers|Documentation/networking/page_pool_providers.rst"
 )
 
 tree_path() {
@@ -65,12 +69,40 @@ Bad values are refused and change nothing.
 MSG
 	;;
 	*KUnit*) cat <<'MSG'
-Carving, batch refill, LIFO order, lost pages, destroy with pages in
+On real page pools created for the rx queues of a registered netdev:
+carving, batch refill, LIFO order, lost pages, destroy with pages in
 flight, growth, fallback under fault injection, shared bindings, the
 bypass of pools a provider cannot serve, unregister, trim, sysctl
 validation, the default provider; DMA addresses (2 MiB and per-page
-under swiotlb), directions, remapping, fallback mapping; two pools of one
-binding on two CPUs.
+under swiotlb), directions, remapping, fallback mapping; the policy
+registry, one contract over every policy, the budget, two pools of one
+binding on two CPUs, per-CPU locality and hotplug; the memory cap,
+its watermarks, device budget, live changes, shrinker and DMA. The
+benchmark (pp_bench.run=1) times page_pool's paths for the page
+allocator and each policy.
+MSG
+	;;
+	*per-CPU*) cat <<'MSG'
+Per-CPU magazines in front of a shared depot, for a binding that serves
+queues whose NAPIs run on different CPUs; and a budget-limited LIFO that
+declines releases beyond its budget, so that whole huge pages go back.
+MSG
+	;;
+	*DMA*) cat <<'MSG'
+page_pool unmaps only what it mapped: providers of readable pages map
+per (device, direction) slot and must unmap after the pool's scrub.
+Share the slots and the tracking of pages mapped one by one.
+MSG
+	;;
+	*memory-cap*) cat <<'MSG'
+Order-0 pages with a hard cap on what an rx queue's binding holds, in
+flight and cached together, a low watermark, an optional device budget
+and a shrinker for the cached pages: for small or overcommitted VMs.
+MSG
+	;;
+	*Documentation*) cat <<'MSG'
+Objects, lifetimes, the per-page contract, who returns a page, DMA,
+locking and control of the page pool memory providers.
 MSG
 	;;
 	esac
@@ -78,7 +110,7 @@ MSG
 
 commit_files() {
 	local g subject paths p dst
-	for g in "${GROUPS[@]}"; do
+	for g in "${COMMITS[@]}"; do
 		subject=${g%%|*}
 		paths=${g#*|}
 		for p in $paths; do
@@ -99,9 +131,10 @@ commit_files() {
 
 check_all_placed() {
 	local f
-	(cd "$TOP" && git ls-files net include policies kunit | grep -v kunitconfig) |
+	(cd "$TOP" && git ls-files net include policies kunit Documentation |
+		grep -v kunitconfig) |
 	while read -r f; do
-		grep -qF " $f" <<< " ${GROUPS[*]//|/ } " ||
+		grep -qF " $f" <<< " ${COMMITS[*]//|/ } " ||
 			die "$f is in no commit of scripts/series.sh"
 	done
 }
@@ -131,7 +164,8 @@ main() {
 	if [[ ${1:-} != --no-build ]]; then
 		make -s -C "$WT" O="$BUILD/series-build" ARCH=x86_64 defconfig >/dev/null
 		"$WT/scripts/config" --file "$BUILD/series-build/.config" \
-			-e PAGE_POOL_MP_HUGE -e VETH -e NETDEVSIM
+			-e PAGE_POOL_MP_HUGE -e PAGE_POOL_MP_CAP -m PP_POLICY_PERCPU \
+			-m PP_POLICY_BUDGET -e VETH -e NETDEVSIM
 		make -s -C "$WT" O="$BUILD/series-build" ARCH=x86_64 olddefconfig
 		make -s -C "$WT" O="$BUILD/series-build" ARCH=x86_64 CC="ccache gcc" \
 			-j"$JOBS" net/core/ drivers/net/veth.o drivers/net/netdevsim/

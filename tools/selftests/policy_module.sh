@@ -34,6 +34,7 @@ main() {
 		hp_skip "$MOD" "built in, not a module"
 		hp_done
 	fi
+	modprobe -r $MOD 2>/dev/null	# an earlier test may have used it
 	hp_check "$MOD not loaded before use" test ! -d /sys/module/$MOD
 	hp_cleanup_add "modprobe -r $MOD"
 	hp_sysctl_default net.core.mp_default=huge net.core.mp_huge_blocks=1 \
