@@ -34,9 +34,13 @@ main() {
 		hp_skip "$MOD" "built in, not a module"
 		hp_done
 	fi
-	modprobe -r $MOD 2>/dev/null	# an earlier test may have used it
+	# an earlier test may have used it: its bindings go when their pools do
+	if [[ -d /sys/module/$MOD ]]; then
+		hp_wait 60 sh -c "[ \$(cat /sys/module/$MOD/refcnt) = 0 ]"
+		rmmod $MOD
+	fi
 	hp_check "$MOD not loaded before use" test ! -d /sys/module/$MOD
-	hp_cleanup_add "modprobe -r $MOD"
+	hp_cleanup_add "rmmod $MOD"
 	hp_sysctl_default net.core.mp_default=huge net.core.mp_huge_blocks=1 \
 		net.core.mp_huge_max_blocks=2 net.core.pp_policy_default=lifo
 	hp_check "naming the policy loads its module" \
