@@ -492,8 +492,8 @@ void mp_test_fail_huge_pages(struct kunit *test)
 	mp_huge_fail_block.interval = 1;
 	mp_huge_fail_block.verbose = 0;
 	atomic_set(&mp_huge_fail_block.times, -1);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-				mp_test_fail_huge_pages_off, NULL), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mp_test_fail_huge_pages_off,
+							NULL), 0);
 }
 #else
 void mp_test_fail_huge_pages(struct kunit *test)

@@ -70,6 +70,7 @@ enum {
 	PP_FAST, PP_RING, PP_REFILL, PP_RELEASE, PP_CYCLE, PP_PUTGET,
 	PP_NPATHS
 };
+
 static const char * const pp_bench_paths[PP_NPATHS] = {
 	"fast: alloc cache", "ptr_ring", "refill, per page", "release to source",
 	"cycle: refill + release", "put+get in that cycle",
@@ -79,6 +80,7 @@ static const char * const pp_bench_paths[PP_NPATHS] = {
 static const char * const pp_bench_sources[] = {
 	"buddy", "lifo", "percpu", "budget",
 };
+
 #define PP_NSOURCES ARRAY_SIZE(pp_bench_sources)
 
 struct pp_bench {

@@ -24,7 +24,7 @@
 #define PP_BUDGET_DEFAULT	(SZ_4M / PAGE_SIZE)
 
 struct pp_budget {
-	spinlock_t lock;
+	spinlock_t lock;		/* the stack; pp_policy_lock() */
 	struct pp_netmem_stack stack;	/* lock */
 	unsigned int budget;		/* READ_ONCE; written by update() */
 };

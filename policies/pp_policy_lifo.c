@@ -15,7 +15,7 @@
 #include <net/page_pool/pp_policy.h>
 
 struct pp_lifo {
-	spinlock_t lock;
+	spinlock_t lock;			/* the stack; pp_policy_lock() */
 	struct pp_netmem_stack stack;	/* protected by lock */
 };
 

@@ -71,7 +71,7 @@ struct pp_percpu {
 	unsigned int magazine;		/* netmem per magazine */
 	unsigned int depot_max;		/* READ_ONCE: full magazines kept */
 
-	spinlock_t depot_lock;
+	spinlock_t depot_lock;		/* the lists below, BH */
 	struct list_head full;		/* depot_lock; may be partly filled */
 	struct list_head empty;		/* depot_lock */
 	unsigned int nr_full;		/* depot_lock */
@@ -279,6 +279,7 @@ static unsigned int pp_percpu_drain(void *store, netmem_ref *netmems,
 static unsigned long pp_percpu_count(void *store)
 {
 	struct pp_percpu *p = store;
+	/* a statistic, read while CPUs move netmem around */
 	unsigned long n = data_race(READ_ONCE(p->depot_count));
 	int cpu;
 

@@ -15,7 +15,7 @@ set -euo pipefail
 
 WT=$BUILD/series-tree
 OUT=$BUILD/series
-GIT=(git -C "$WT" -c user.name=hugepool -c user.email=hugepool@localhost
+GIT=(git -C "$WT" -c user.name="hugepool developers" -c user.email=hugepool@localhost
      -c advice.detachedHead=false)
 
 # The new files, by commit: subject, then the project paths it adds.

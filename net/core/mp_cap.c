@@ -93,10 +93,10 @@ struct mp_cap_binding {
 	atomic_long_t shrunk;
 	struct mp_cap_dev *cdev;	/* shared budget, or NULL */
 
-	spinlock_t lock;
+	spinlock_t lock;		/* the cache, BH */
 	struct pp_netmem_stack cache;	/* lock */
 
-	struct mutex mlock;
+	struct mutex mlock;		/* DMA slots, pool_cache_max */
 	struct mp_dma dma;		/* slots: mlock */
 	unsigned long pool_cache_max;	/* mlock */
 
@@ -254,6 +254,7 @@ void mp_cap_binding_stats(struct mp_cap_binding *binding, u64 *stats)
 	stats[MP_CAP_STAT_CAP_LOW] = mp_cap_low(cap);
 	stats[MP_CAP_STAT_PAGES_HELD] = atomic_long_read(&binding->held);
 	stats[MP_CAP_STAT_PAGES_INFLIGHT] = atomic_long_read(&binding->out);
+	/* statistics, read without the locks that order them */
 	stats[MP_CAP_STAT_PAGES_CACHED] = data_race(READ_ONCE(binding->cache.count));
 	stats[MP_CAP_STAT_PAGES_PEAK] = READ_ONCE(binding->peak);
 	stats[MP_CAP_STAT_POOL_CACHE_MAX] = data_race(READ_ONCE(binding->pool_cache_max));
@@ -442,6 +443,7 @@ static unsigned long mp_cap_shrinker_count(struct shrinker *s,
 	unsigned long n = 0;
 
 	rcu_read_lock();
+	/* an estimate is what a shrinker count is */
 	list_for_each_entry_rcu(b, &mp_cap_list, node)
 		n += data_race(READ_ONCE(b->cache.count));
 	rcu_read_unlock();

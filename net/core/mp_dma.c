@@ -25,6 +25,7 @@ int mp_dma_slot_find(const struct mp_dma *d, const struct page_pool *pool)
 	int i;
 
 	for (i = 0; i < MP_DMA_SLOTS; i++) {
+		/* pairs with mp_dma_slot_publish(): dir is set before dev */
 		if (smp_load_acquire(&d->slot[i].dev) == pool->p.dev &&
 		    d->slot[i].dir == pool->p.dma_dir)
 			return i;
@@ -80,6 +81,7 @@ int mp_dma_slot_get(struct mp_dma *d, struct device *dev,
 void mp_dma_slot_publish(struct mp_dma *d, int slot, struct device *dev)
 {
 	get_device(dev);
+	/* dir and the caller's mappings before the device that finds them */
 	smp_store_release(&d->slot[slot].dev, dev);
 }
 

@@ -87,7 +87,6 @@
 #include "mp_kunit.h"
 #include "page_pool_priv.h"
 
-
 /* After a failed huge page allocation, refills wait this long before they
  * ask the worker for another.
  */
@@ -120,7 +119,6 @@ struct mp_huge_pcpu_stats {
 	u64 grow_fail;
 };
 
-
 struct mp_huge_binding {
 	refcount_t ref;		/* creator, queues, pools, queued work */
 	u32 id;
@@ -133,7 +131,7 @@ struct mp_huge_binding {
 	struct net_device *dev;	/* no reference; RTNL */
 	struct xarray rxqs;	/* bound queues; RTNL */
 
-	struct mutex lock;
+	struct mutex lock;			/* see the locking above */
 	struct list_head blocks;		/* lock */
 	unsigned int nr_blocks;			/* lock; READ_ONCE outside */
 	unsigned int want_blocks;		/* READ_ONCE/WRITE_ONCE */
@@ -144,7 +142,7 @@ struct mp_huge_binding {
 	netmem_ref *scratch;			/* lock; trim */
 	unsigned long capacity;			/* netmem the store can hold */
 
-	spinlock_t reserve_lock;
+	spinlock_t reserve_lock;		/* the reserve, BH */
 	struct list_head reserve;		/* reserve_lock */
 	unsigned long reserve_pages;		/* reserve_lock */
 
@@ -224,6 +222,7 @@ void mp_huge_binding_stats(struct mp_huge_binding *binding, u64 *stats)
 		sum.returned += READ_ONCE(s->returned);
 		sum.grow_fail += READ_ONCE(s->grow_fail);
 	}
+	/* a statistic: a value a few pages off is fine */
 	reserve = data_race(READ_ONCE(binding->reserve_pages));
 
 	stats[MP_HUGE_STAT_BLOCKS] = READ_ONCE(binding->nr_blocks);
@@ -1441,7 +1440,7 @@ static ssize_t mp_huge_policy_write(struct file *file, const char __user *ubuf,
 	char *buf;
 	u32 id;
 
-	buf = memdup_user_nul(ubuf, min(count, (size_t)128));
+	buf = memdup_user_nul(ubuf, min_t(size_t, count, 128));
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
 	err = mp_huge_parse_policy_params(buf, &id, &params);
