@@ -56,6 +56,8 @@ main() {
 	"$top/tools/hugepool" stat
 
 	title "teardown: delete the namespaces"
+	hp_wait_tcp_settled hpa hpb
+	hp_xdp_off hpb vb
 	ip netns del hpa
 	ip netns del hpb
 	sysctl -qw net.core.mp_default=none

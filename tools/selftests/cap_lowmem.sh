@@ -33,6 +33,8 @@ setup() {
 }
 
 teardown() {
+	hp_wait_tcp_settled hpa hpb
+	hp_xdp_off hpb vb
 	ip netns del hpa
 	ip netns del hpb
 	HP_CLEANUPS=("${HP_CLEANUPS[@]:0:${#HP_CLEANUPS[@]}-2}")

@@ -84,6 +84,31 @@ hp_wait() {
 	return 1
 }
 
+# No TCP connection of netns $1 is open or closing any more (TIME-WAIT holds
+# no data). Deleting a namespace while its peer's connections still close
+# leaves orphans retransmitting FINs for minutes, with what their
+# out-of-order queues hold: page pool pages, which then stall their pool's
+# shutdown. Say so before the namespaces go.
+hp_tcp_settled() {
+	! ip netns exec "$1" ss -Htan 2>/dev/null |
+		grep -vE '^(TIME-WAIT|LISTEN)' | grep -q .
+}
+
+# Detach the XDP program of $2 in netns $1 before the namespaces go. In
+# 6.12, deleting a veth's peer namespace first while the other end has a
+# native XDP program leaves one page of its page pool in flight for good
+# (also with the page allocator: net.core.mp_default=none), and the pool's
+# shutdown stalls; detaching first avoids it.
+hp_xdp_off() { ip -n "$1" link set dev "$2" xdpdrv off 2>/dev/null; }
+
+hp_wait_tcp_settled() {
+	local ns
+	for ns in "$@"; do
+		hp_wait 60 hp_tcp_settled "$ns" ||
+			{ hp_log "TCP of $ns not settled:"; ip netns exec "$ns" ss -tan | sed 's/^/# /'; }
+	done
+}
+
 # MemAvailable in KiB, page cache dropped and the page allocator's per-CPU
 # lists drained (free pages merge back into huge pages in the buddy lists)
 hp_mem_available() {

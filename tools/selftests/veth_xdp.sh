@@ -80,6 +80,8 @@ main() {
 	hp_expect "refills served by the provider" "$(hp_binding_sum vb refills)" -gt 0
 	hp_expect "no page lost to another holder" "$(hp_binding_sum vb pages-lost)" -eq 0
 
+	hp_wait_tcp_settled hpa hpb
+	hp_xdp_off hpb vb
 	hp_cleanup
 	hp_check "every huge page back after teardown" hp_wait 30 hp_no_blocks
 	sleep 1
