@@ -8,7 +8,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 # one boot with 2 GiB for these, one with 256 MiB for the low-memory guest
-DEFAULT_TESTS=(veth_xdp:lifo veth_xdp:percpu veth_xdp:budget nsim_hold policy_module)
+DEFAULT_TESTS=(veth_xdp:lifo veth_xdp:percpu veth_xdp:budget nsim_hold app_crash policy_module)
 LOWMEM_TESTS=(cap_lowmem)
 
 # boot NAME MiB TEST...

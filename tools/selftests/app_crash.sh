@@ -1,0 +1,99 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Who returns an application's pages when it crashes: a TCP receiver stops
+# reading in the middle of a flood, so its sockets hold page pool pages of
+# the receiving veth (native XDP: every skb lives in a provider page). The
+# device is then deleted under it - its pools are destroyed and its
+# bindings uninstalled while pages are still in the sockets - and only then
+# is the receiver killed. The kernel reaps its sockets, the pages come home
+# to a provider whose device is gone, and the last one frees what the
+# bindings held: every huge page back, every capped page released, nothing
+# leaked, no stalled pool (the log scan fails the run on one).
+#
+# Once for the hugepage provider, once for the memory-cap provider.
+#
+# usage: app_crash.sh        (root, hugepool kernel)
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+QUEUES=4
+CAP_DEBUGFS=/sys/kernel/debug/mp_cap/bindings
+
+setup() {
+	ip netns add hpa && hp_cleanup_add "ip netns del hpa"
+	ip netns add hpb && hp_cleanup_add "ip netns del hpb"
+	ip link add name va numtxqueues $QUEUES numrxqueues $QUEUES netns hpa \
+		type veth peer name vb numtxqueues $QUEUES numrxqueues $QUEUES \
+		netns hpb
+	ip -n hpa addr add 10.96.0.1/24 dev va
+	ip -n hpb addr add 10.96.0.2/24 dev vb
+	ip -n hpa link set va up
+	ip -n hpb link set vb up
+	ip -n hpb link set dev vb xdpdrv obj "$(hp_xdp_obj)" sec xdp
+}
+
+# $1: the provider's count of pages handed out and not yet home
+huge_inflight() {
+	hp_bindings | awk '/^id=/ { for (i = 1; i <= NF; i++) {
+		split($i, kv, "="); if (kv[1] == "pages-inflight") s += kv[2] } }
+		END { print s + 0 }'
+}
+
+cap_inflight() {
+	awk '/^id=/ { for (i = 1; i <= NF; i++) {
+		split($i, kv, "="); if (kv[1] == "pages-inflight") s += kv[2] } }
+		END { print s + 0 }' $CAP_DEBUGFS
+}
+
+cap_none_held() { grep -q '^total pages-held=0$' $CAP_DEBUGFS; }
+
+# One run: flood, freeze the receiver, delete the device, kill the receiver.
+crash() {
+	local name=$1 inflight=$2 server client held
+	setup
+	ip netns exec hpb iperf3 -s -1 -B 10.96.0.2 >/dev/null 2>&1 &
+	server=$!
+	sleep 1
+	ip netns exec hpa iperf3 -c 10.96.0.2 -t 30 -P $QUEUES >/dev/null 2>&1 &
+	client=$!
+	sleep 3
+	kill -STOP $server		# the application hangs: its sockets fill
+	sleep 3
+	held=$($inflight)
+	hp_expect "$name: the frozen receiver's sockets hold provider pages" "$held" -gt 0
+
+	hp_check "$name: device deleted under the frozen receiver" \
+		ip -n hpb link del vb
+	sleep 1
+	held=$($inflight)
+	hp_expect "$name: pages still in the sockets after the device went" "$held" -gt 0
+
+	kill -KILL $server		# the application crashes
+	kill -KILL $client
+	wait $server $client 2>/dev/null
+	ip netns del hpa
+	ip netns del hpb
+	HP_CLEANUPS=("${HP_CLEANUPS[@]:0:${#HP_CLEANUPS[@]}-2}")
+}
+
+main() {
+	hp_require_root
+	hp_kmemleak_clear
+
+	hp_sysctl_default net.core.mp_default=huge net.core.mp_huge_blocks=2
+	crash "mp-huge" huge_inflight
+	hp_check "mp-huge: every huge page back once the sockets are reaped" \
+		hp_wait 30 hp_no_blocks || hp_bindings | sed 's/^/# /'
+	hp_expect "mp-huge: no page in flight left" "$(huge_inflight)" -eq 0
+
+	sysctl -qw net.core.mp_default=cap
+	crash "mp-cap" cap_inflight
+	hp_check "mp-cap: every page released once the sockets are reaped" \
+		hp_wait 30 cap_none_held || sed 's/^/# /' $CAP_DEBUGFS
+	hp_expect "mp-cap: no page in flight left" "$(cap_inflight)" -eq 0
+
+	hp_check "kmemleak: nothing new" hp_kmemleak_none
+	hp_done
+}
+
+main "$@"
