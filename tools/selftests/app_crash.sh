@@ -42,7 +42,7 @@ huge_inflight() {
 cap_inflight() {
 	awk '/^id=/ { for (i = 1; i <= NF; i++) {
 		split($i, kv, "="); if (kv[1] == "pages-inflight") s += kv[2] } }
-		END { print s + 0 }' $CAP_DEBUGFS
+		END { print s + 0 }' "$CAP_DEBUGFS"
 }
 
 cap_none_held() { grep -q '^total pages-held=0$' $CAP_DEBUGFS; }

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 # Helpers for the hugepool VM selftests. Sourced; the tests run as root in
 # the guest that scripts/vm.sh boots (or on any machine running the
 # hugepool kernel). Results are KTAP lines after "KTAP version 1": "ok N
@@ -47,8 +48,7 @@ hp_check() {
 hp_expect() {
 	local desc=$1 a=$2 op=$3 b=$4
 	hp_log "$desc: $a $op $b"
-	# shellcheck disable=SC2086
-	if [ "$a" $op "$b" ]; then
+	if test "$a" "$op" "$b"; then
 		hp_ok "$desc"
 	else
 		hp_not_ok "$desc"

@@ -53,7 +53,7 @@ traffic() {
 }
 
 main() {
-	local mem0 mem1 mem2 pp counts
+	local mem0 mem1 mem2 counts
 	hp_require_root
 	hp_kmemleak_clear
 	mem0=$(hp_mem_available)
