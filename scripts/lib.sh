@@ -11,6 +11,11 @@ LOGS=$BUILD/logs
 JOBS=${JOBS:-$(nproc)}
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/hugepool-ccache}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+# Hash paths relative to the checkout, so a fresh clone elsewhere (CI) hits
+# what another clone cached; the kernel does not care about the directory
+# recorded in debug info.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$TOP}
+export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
 # Debian's source package this series is written against; prepare.sh falls
 # back to the newest 6.12 with a warning when this exact one is gone.
 KVER_PIN=6.12.117-1~deb12u1
