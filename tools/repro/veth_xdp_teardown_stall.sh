@@ -11,6 +11,13 @@
 # Detaching XDP and letting TCP settle before deleting the namespaces (as
 # the selftests do) avoids it.
 #
+# Not a leak: after a stall, running NET_RX once on each CPU (a loopback
+# ping pinned with taskset to each) brought the page home - no stall
+# message in the next 130 s. The page sat in an skb on an idle CPU's skb
+# defer list (skb_attempt_defer_free() queues it to the CPU that allocated
+# it, which frees it at its next net_rx_action, or when the list is half
+# full): with no more traffic on that CPU, it stays there.
+#
 # usage, in a guest:  tools/repro/veth_xdp_teardown_stall.sh [rounds]
 # from the host:      scripts/vm.sh -m 256 -- tools/repro/veth_xdp_teardown_stall.sh
 #   (X86_OUT=<another O= dir> scripts/vm.sh ... boots another kernel build)
