@@ -60,6 +60,7 @@ main() {
 	hp_xdp_off hpb vb
 	ip netns del hpa
 	ip netns del hpb
+	hp_flush_defer_lists
 	sysctl -qw net.core.mp_default=none
 	hp_wait 30 hp_no_blocks
 	"$top/tools/hugepool" stat

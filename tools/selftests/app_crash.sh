@@ -73,6 +73,7 @@ crash() {
 	wait $server $client 2>/dev/null
 	ip netns del hpa
 	ip netns del hpb
+	hp_flush_defer_lists
 	HP_CLEANUPS=("${HP_CLEANUPS[@]:0:${#HP_CLEANUPS[@]}-2}")
 }
 

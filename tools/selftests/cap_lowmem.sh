@@ -37,6 +37,7 @@ teardown() {
 	hp_xdp_off hpb vb
 	ip netns del hpa
 	ip netns del hpb
+	hp_flush_defer_lists
 	HP_CLEANUPS=("${HP_CLEANUPS[@]:0:${#HP_CLEANUPS[@]}-2}")
 }
 

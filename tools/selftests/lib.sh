@@ -101,6 +101,20 @@ hp_tcp_settled() {
 # shutdown stalls; detaching first avoids it.
 hp_xdp_off() { ip -n "$1" link set dev "$2" xdpdrv off 2>/dev/null; }
 
+# Free the skbs parked on every CPU's skb defer list. A receiver frees an
+# skb on the CPU that allocated it: skb_attempt_defer_free() queues it
+# there until that CPU's next net_rx_action, so after the last packet a
+# page pool page can wait on an idle CPU indefinitely. A loopback ping on
+# each CPU runs net_rx_action there.
+hp_flush_defer_lists() {
+	local cpu
+	ip link set lo up 2>/dev/null
+	for ((cpu = 0; cpu < $(getconf _NPROCESSORS_ONLN); cpu++)); do
+		taskset -c "$cpu" ping -q -c 1 -W 1 127.0.0.1 >/dev/null 2>&1
+	done
+	return 0
+}
+
 hp_wait_tcp_settled() {
 	local ns
 	for ns in "$@"; do

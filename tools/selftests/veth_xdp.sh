@@ -83,6 +83,7 @@ main() {
 	hp_wait_tcp_settled hpa hpb
 	hp_xdp_off hpb vb
 	hp_cleanup
+	hp_flush_defer_lists
 	hp_check "every huge page back after teardown" hp_wait 30 hp_no_blocks
 	sleep 1
 	mem2=$(hp_mem_available)
