@@ -17,17 +17,6 @@ hp() { ip netns exec hpb "$top/tools/hugepool" "$@"; }
 
 title() { printf '\n=== %s\n' "$*"; }
 
-setup() {
-	ip netns add hpa
-	ip netns add hpb
-	ip link add name va numtxqueues 4 numrxqueues 4 netns hpa type veth \
-		peer name vb numtxqueues 4 numrxqueues 4 netns hpb
-	ip -n hpa addr add 10.99.0.1/24 dev va
-	ip -n hpb addr add 10.99.0.2/24 dev vb
-	ip -n hpa link set va up
-	ip -n hpb link set vb up
-}
-
 main() {
 	local mem0
 	mem0=$(hp_mem_available)
@@ -37,8 +26,7 @@ main() {
 	sysctl net.core.pp_policy_default net.core.pp_policy_available
 
 	title "veth pair in two netns, XDP_PASS on the receiver (vb)"
-	setup
-	ip -n hpb link set dev vb xdpdrv obj "$top/build/tools/xdp_pass.o" sec xdp
+	hp_veth_pair 10.99.0 4 xdp
 	ip -n hpb -d link show vb | grep -E 'vb:|prog/xdp'
 	hp_wait 30 sh -c "[ \$($top/tools/hugepool stat | awk '/held/ {print \$4}') -ge 16 ]"
 	"$top/tools/hugepool" stat
@@ -56,11 +44,7 @@ main() {
 	"$top/tools/hugepool" stat
 
 	title "teardown: delete the namespaces"
-	hp_wait_tcp_settled hpa hpb
-	hp_xdp_off hpb vb
-	ip netns del hpa
-	ip netns del hpb
-	hp_flush_defer_lists
+	hp_veth_del
 	sysctl -qw net.core.mp_default=none
 	hp_wait 30 hp_no_blocks
 	"$top/tools/hugepool" stat

@@ -19,38 +19,22 @@ set -uo pipefail
 QUEUES=4
 CAP_DEBUGFS=/sys/kernel/debug/mp_cap/bindings
 
-setup() {
-	ip netns add hpa && hp_cleanup_add "ip netns del hpa"
-	ip netns add hpb && hp_cleanup_add "ip netns del hpb"
-	ip link add name va numtxqueues $QUEUES numrxqueues $QUEUES netns hpa \
-		type veth peer name vb numtxqueues $QUEUES numrxqueues $QUEUES \
-		netns hpb
-	ip -n hpa addr add 10.96.0.1/24 dev va
-	ip -n hpb addr add 10.96.0.2/24 dev vb
-	ip -n hpa link set va up
-	ip -n hpb link set vb up
-	ip -n hpb link set dev vb xdpdrv obj "$(hp_xdp_obj)" sec xdp
-}
-
-# $1: the provider's count of pages handed out and not yet home
-huge_inflight() {
-	hp_bindings | awk '/^id=/ { for (i = 1; i <= NF; i++) {
-		split($i, kv, "="); if (kv[1] == "pages-inflight") s += kv[2] } }
-		END { print s + 0 }'
-}
-
-cap_inflight() {
+# Pages a provider handed out that are not home yet, over its bindings
+inflight() {
 	awk '/^id=/ { for (i = 1; i <= NF; i++) {
 		split($i, kv, "="); if (kv[1] == "pages-inflight") s += kv[2] } }
-		END { print s + 0 }' "$CAP_DEBUGFS"
+		END { print s + 0 }' "$1"
 }
+
+huge_inflight() { inflight "$HP_DEBUGFS/bindings"; }
+cap_inflight() { inflight "$CAP_DEBUGFS"; }
 
 cap_none_held() { grep -q '^total pages-held=0$' $CAP_DEBUGFS; }
 
 # One run: flood, freeze the receiver, delete the device, kill the receiver.
 crash() {
 	local name=$1 inflight=$2 server client held
-	setup
+	hp_veth_pair 10.96.0 $QUEUES xdp
 	ip netns exec hpb iperf3 -s -1 -B 10.96.0.2 >/dev/null 2>&1 &
 	server=$!
 	sleep 1
@@ -71,10 +55,7 @@ crash() {
 	kill -KILL $server		# the application crashes
 	kill -KILL $client
 	wait $server $client 2>/dev/null
-	ip netns del hpa
-	ip netns del hpb
-	hp_flush_defer_lists
-	HP_CLEANUPS=("${HP_CLEANUPS[@]:0:${#HP_CLEANUPS[@]}-2}")
+	hp_veth_del gone
 }
 
 main() {

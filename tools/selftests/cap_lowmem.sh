@@ -19,28 +19,6 @@ SECS=${HP_TRAFFIC_SECS:-14}
 STOP=${HP_STOP_SECS:-7}
 BATCH=64
 
-setup() {
-	ip netns add hpa && hp_cleanup_add "ip netns del hpa"
-	ip netns add hpb && hp_cleanup_add "ip netns del hpb"
-	ip link add name va numtxqueues $QUEUES numrxqueues $QUEUES netns hpa \
-		type veth peer name vb numtxqueues $QUEUES numrxqueues $QUEUES \
-		netns hpb
-	ip -n hpa addr add 10.97.0.1/24 dev va
-	ip -n hpb addr add 10.97.0.2/24 dev vb
-	ip -n hpa link set va up
-	ip -n hpb link set vb up
-	ip -n hpb link set dev vb xdpdrv obj "$(hp_xdp_obj)" sec xdp
-}
-
-teardown() {
-	hp_wait_tcp_settled hpa hpb
-	hp_xdp_off hpb vb
-	ip netns del hpa
-	ip netns del hpb
-	hp_flush_defer_lists
-	HP_CLEANUPS=("${HP_CLEANUPS[@]:0:${#HP_CLEANUPS[@]}-2}")
-}
-
 # One run: flood, stop the receiver for $STOP s, resume; sets BYTES, PEAK
 flood() {
 	local sampler=/tmp/sample.out server
@@ -71,14 +49,14 @@ main() {
 	hp_log "guest memory: $(awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo) MiB, $(nproc) CPUs; cap $CAP pages per queue"
 	hp_sysctl_default net.core.mp_default=none net.core.mp_cap_pages="$CAP"
 
-	setup
+	hp_veth_pair 10.97.0 $QUEUES xdp
 	flood "page allocator"
 	nocap_mem=$(field peak-inflight-mem "$PEAK")
 	hp_expect "traffic without the cap" "$BYTES" -gt 0
-	teardown
+	hp_veth_del
 
 	sysctl -qw net.core.mp_default=cap
-	setup
+	hp_veth_pair 10.97.0 $QUEUES xdp
 	hp_expect "a cap binding per receiver queue" \
 		"$(grep -c ' dev=vb ' /sys/kernel/debug/mp_cap/bindings)" -eq $QUEUES
 	flood "memory-cap provider"
@@ -93,7 +71,7 @@ main() {
 	grep ' dev=vb ' /sys/kernel/debug/mp_cap/bindings | sed 's/^/# /'
 	hp_expect "cap hits counted" \
 		"$(hp_binding_sum_file /sys/kernel/debug/mp_cap/bindings vb cap-hits)" -gt 0
-	teardown
+	hp_veth_del
 
 	echo "# footprint of vb's page pools, peak while the receiver stopped reading:"
 	echo "#   page allocator:       $((nocap_mem / 1024)) KiB"

@@ -84,22 +84,20 @@ hp_wait() {
 	return 1
 }
 
-# No TCP connection of netns $1 is open or closing any more (TIME-WAIT holds
-# no data). Deleting a namespace while its peer's connections still close
-# leaves orphans retransmitting FINs for minutes, with what their
-# out-of-order queues hold: page pool pages, which then stall their pool's
-# shutdown. Say so before the namespaces go.
+# No TCP connection of netns $1 is open or closing any more (TIME-WAIT
+# holds no data): what a closing connection still queues holds pages.
 hp_tcp_settled() {
 	! ip netns exec "$1" ss -Htan 2>/dev/null |
 		grep -vE '^(TIME-WAIT|LISTEN)' | grep -q .
 }
 
-# Detach the XDP program of $2 in netns $1 before the namespaces go. In
-# 6.12, deleting a veth's peer namespace first while the other end has a
-# native XDP program leaves one page of its page pool in flight for good
-# (also with the page allocator: net.core.mp_default=none), and the pool's
-# shutdown stalls; detaching first avoids it.
-hp_xdp_off() { ip -n "$1" link set dev "$2" xdpdrv off 2>/dev/null; }
+hp_wait_tcp_settled() {
+	local ns
+	for ns in "$@"; do
+		hp_wait 60 hp_tcp_settled "$ns" ||
+			{ hp_log "TCP of $ns not settled:"; ip netns exec "$ns" ss -tan | sed 's/^/# /'; }
+	done
+}
 
 # Free the skbs parked on every CPU's skb defer list. A receiver frees an
 # skb on the CPU that allocated it: skb_attempt_defer_free() queues it
@@ -115,12 +113,35 @@ hp_flush_defer_lists() {
 	return 0
 }
 
-hp_wait_tcp_settled() {
-	local ns
-	for ns in "$@"; do
-		hp_wait 60 hp_tcp_settled "$ns" ||
-			{ hp_log "TCP of $ns not settled:"; ip netns exec "$ns" ss -tan | sed 's/^/# /'; }
-	done
+# hp_veth_pair NET QUEUES [xdp]: veth va in netns hpa (NET.1/24) and vb in
+# netns hpb (NET.2/24), QUEUES queues each, up; with "xdp", the native
+# XDP_PASS program on vb. The namespaces go at hp_veth_del or hp_cleanup.
+hp_veth_pair() {
+	local net=$1 q=$2
+	ip netns add hpa && hp_cleanup_add "ip netns del hpa"
+	ip netns add hpb && hp_cleanup_add "ip netns del hpb"
+	ip link add name va numtxqueues "$q" numrxqueues "$q" netns hpa type veth \
+		peer name vb numtxqueues "$q" numrxqueues "$q" netns hpb
+	ip -n hpa addr add "$net.1/24" dev va
+	ip -n hpb addr add "$net.2/24" dev vb
+	ip -n hpa link set lo up
+	ip -n hpb link set lo up
+	ip -n hpa link set va up
+	ip -n hpb link set vb up
+	[[ ${3:-} != xdp ]] || ip -n hpb link set dev vb xdpdrv obj "$(hp_xdp_obj)" sec xdp
+}
+
+# Delete the pair's namespaces the way that leaves no page behind: TCP
+# settled, XDP detached, then every CPU's defer list flushed. Drops their
+# two hp_cleanup entries (the last ones added). "gone": the device was
+# deleted already, there is no TCP left to settle.
+hp_veth_del() {
+	[[ ${1:-} == gone ]] || hp_wait_tcp_settled hpa hpb
+	ip -n hpb link set dev vb xdpdrv off 2>/dev/null
+	ip netns del hpa
+	ip netns del hpb
+	hp_flush_defer_lists
+	HP_CLEANUPS=("${HP_CLEANUPS[@]:0:${#HP_CLEANUPS[@]}-2}")
 }
 
 # MemAvailable in KiB, page cache dropped and the page allocator's per-CPU

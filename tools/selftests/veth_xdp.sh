@@ -17,19 +17,6 @@ QUEUES=4
 BLOCKS=8
 SECS=${HP_TRAFFIC_SECS:-6}
 
-setup() {
-	ip netns add hpa && hp_cleanup_add "ip netns del hpa"
-	ip netns add hpb && hp_cleanup_add "ip netns del hpb"
-	ip link add name va numtxqueues $QUEUES numrxqueues $QUEUES netns hpa type veth \
-		peer name vb numtxqueues $QUEUES numrxqueues $QUEUES netns hpb
-	ip -n hpa addr add 10.99.0.1/24 dev va
-	ip -n hpb addr add 10.99.0.2/24 dev vb
-	ip -n hpa link set va up
-	ip -n hpb link set vb up
-	ip -n hpa link set lo up
-	ip -n hpb link set lo up
-}
-
 xdp_attach() { ip -n hpb link set dev vb xdpdrv obj "$(hp_xdp_obj)" sec xdp; }
 xdp_detach() { ip -n hpb link set dev vb xdpdrv off; }
 
@@ -62,7 +49,7 @@ main() {
 	[[ -z $POLICY ]] || hp_sysctl_default net.core.pp_policy_default="$POLICY"
 	hp_log "policy: $(sysctl -n net.core.pp_policy_default)"
 
-	setup
+	hp_veth_pair 10.99.0 $QUEUES
 	hp_check "native XDP attached to the receiving veth" xdp_attach
 	hp_expect "one binding per receiver rx queue" "$(hp_binding_count vb)" -eq $QUEUES
 	hp_check "huge pages reserved by the worker" hp_wait 30 blocks_reserved
@@ -80,10 +67,8 @@ main() {
 	hp_expect "refills served by the provider" "$(hp_binding_sum vb refills)" -gt 0
 	hp_expect "no page lost to another holder" "$(hp_binding_sum vb pages-lost)" -eq 0
 
-	hp_wait_tcp_settled hpa hpb
-	hp_xdp_off hpb vb
+	hp_veth_del
 	hp_cleanup
-	hp_flush_defer_lists
 	hp_check "every huge page back after teardown" hp_wait 30 hp_no_blocks
 	sleep 1
 	mem2=$(hp_mem_available)
