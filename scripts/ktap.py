@@ -3,10 +3,21 @@
 """Count the leaf results of a KTAP log (KUnit console output or a
 selftest's output), using the kernel's own KUnit parser.
 
+A run that tells less than it promised is a failure: a plan with fewer
+results than it announced (the parser records each missing one as
+crashed), a parent marked "not ok" whose own results all passed (a test
+that exited non-zero without saying why), a log with no results at all,
+any error the parser reports (wrong test numbers, a missing result line,
+a subtest with no results), and results beyond the plan (which the parser
+would not read).
+
 usage: ktap.py LOG [LOG...]
-prints: "<passed> <failed> <skipped>" and one "# FAILED name" line per
-failure; exit 0.
+prints: one "# FAILED name", "# SKIPPED name" or "# ERROR name: what"
+line per case, then "<passed> <failed> <skipped>"; exit 0.
+Names are "<log>: <test>.<subtest>...". HP_KSRC is the prepared kernel
+tree (default: build/linux beside this script's checkout).
 """
+import io
 import os
 import re
 import sys
@@ -15,48 +26,101 @@ KSRC = os.environ.get('HP_KSRC', os.path.join(os.path.dirname(__file__), '..',
                                               'build', 'linux'))
 sys.path.insert(0, os.path.join(KSRC, 'tools', 'testing', 'kunit'))
 import kunit_parser  # noqa: E402
+from kunit_parser import TestStatus  # noqa: E402
 from kunit_printer import Printer  # noqa: E402
 
+ERROR = re.compile(r'\[ERROR\] Test: (.*)$')
 
-def leaves(test, path=''):
-    name = f'{path}.{test.name}' if path else test.name
+
+def leaves(test, name):
+    """(name, status) of every case under test, which is called name; a
+    parent that failed while none of its cases did is a case of its own."""
     if not test.subtests:
         yield name, test.status
         return
-    for sub in test.subtests:
-        yield from leaves(sub, name)
+    bad = False
+    for i, sub in enumerate(test.subtests, 1):
+        for leaf in leaves(sub, f'{name}.{sub.name or f"#{i}"}'):
+            bad = bad or leaf[1] not in (TestStatus.SUCCESS,
+                                         TestStatus.SKIPPED)
+            yield leaf
+    if test.status in (TestStatus.FAILURE, TestStatus.TEST_CRASHED) and not bad:
+        yield f'{name} (its own result)', test.status
+
+
+def parse(path):
+    """The parsed run, the parser's errors, and result lines it left
+    unread (results beyond a plan)."""
+    with open(path, errors='replace') as f:
+        lines = f.read().splitlines()
+    # console output: drop printk timestamps before the parser sees it
+    lines = [re.sub(r'^\[[ 0-9.]+\] ', '', line) for line in lines]
+    # The parser peeks at the last line again once past the end, and a
+    # log cut off in a subtest then crashes it: end on a line that is
+    # not KTAP.
+    lines.append('')
+    out = io.StringIO()
+    kunit_parser.stdout = Printer(out)
+    stream = kunit_parser.extract_tap_lines(lines)
+    if stream:
+        test = kunit_parser.parse_test(stream, 0, [], False)
+        if test.status != TestStatus.NO_TESTS:
+            test.status = test.counts.get_status()
+    else:
+        test = kunit_parser.Test()
+        test.status = TestStatus.FAILURE_TO_PARSE_TESTS
+    unread = []
+    while stream:
+        line = stream.pop()
+        if kunit_parser.TEST_RESULT.match(line):
+            unread.append(line.strip())
+    errors = [m.group(1) for m in map(ERROR.search, out.getvalue().splitlines())
+              if m]
+    return test, errors, unread
 
 
 def count(path):
-    with open(path, errors='replace') as f:
-        lines = f.read().splitlines()
-    # selftest output may interleave other lines: keep KTAP ones only
-    lines = [re.sub(r'^\[[ 0-9.]+\] ', '', l) for l in lines]
-    kunit_parser.stdout = Printer(open(os.devnull, 'w'))
-    test = kunit_parser.parse_run_tests(kunit_parser.extract_tap_lines(lines))
+    """[passed, failed, skipped] and the report lines of one log."""
+    base = os.path.basename(path)
     res = [0, 0, 0]
-    failed = []
-    for name, status in leaves(test):
-        if status == kunit_parser.TestStatus.SUCCESS:
+    report = []
+    try:
+        test, errors, unread = parse(path)
+    except Exception as e:  # a parser crash is no verdict of pass
+        return [0, 1, 0], [f'# ERROR {base}: the KTAP parser failed: {e!r}']
+    cases = (leaf for i, sub in enumerate(test.subtests, 1)
+             for leaf in leaves(sub, f'{base}: {sub.name or f"#{i}"}'))
+    for name, status in cases:
+        if status == TestStatus.SUCCESS:
             res[0] += 1
-        elif status == kunit_parser.TestStatus.SKIPPED:
+        elif status == TestStatus.SKIPPED:
             res[2] += 1
+            report.append(f'# SKIPPED {name}')
         else:
             res[1] += 1
-            failed.append(name)
-    if test.status == kunit_parser.TestStatus.FAILURE_TO_PARSE_TESTS or not sum(res):
+            report.append(f'# FAILED {name} ({status.name.lower()})')
+    # What the parser complains of is reported; it fails the log once,
+    # unless a case of it failed already (a missing case is both).
+    report += [f'# ERROR {base}: {err}' for err in errors]
+    report += [f'# ERROR {base}: a result beyond the plan: {line}'
+               for line in unread]
+    if (errors or unread) and not res[1]:
         res[1] += 1
-        failed.append(f'{os.path.basename(path)}: no test results')
-    return res, failed
+    if test.status == TestStatus.FAILURE_TO_PARSE_TESTS or not sum(res):
+        res[1] += 1
+        report.append(f'# FAILED {base}: no test results')
+    return res, report
 
 
 def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
     total = [0, 0, 0]
     for path in sys.argv[1:]:
-        res, failed = count(path)
+        res, report = count(path)
         total = [a + b for a, b in zip(total, res)]
-        for name in failed:
-            print(f'# FAILED {name}')
+        for line in report:
+            print(line)
     print(*total)
 
 
