@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # The VM selftests (tools/selftests) in one boot of the x86_64 guest; each
-# test's KTAP output lands in build/results/selftest-<name>.ktap.
+# test's KTAP output lands in build/results/selftest-<name>[-<arg>].ktap.
+# A test that left no output (the VM died or timed out before it ran)
+# gets a result file that says so, which counts as failed.
 #
 # usage: scripts/selftests.sh [test[:arg]...]   (HP_VM_MEM=MiB for those)
+#        scripts/selftests.sh --list            the result files of a full run
+# exit: 0 if every test passed or skipped, 1 otherwise
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -11,22 +15,43 @@ set -euo pipefail
 DEFAULT_TESTS=(veth_xdp:lifo veth_xdp:percpu veth_xdp:budget nsim_hold app_crash policy_module)
 LOWMEM_TESTS=(cap_lowmem)
 
+# result file of test[:arg], as tools/selftests/run.sh names it
+result() {
+	local name=${1%%:*} arg=
+	[[ $1 != *:* ]] || arg=${1#*:}
+	echo "selftest-$name${arg:+-$arg}.ktap"
+}
+
 # boot NAME MiB TEST...
 boot() {
-	local name=$1 mem=$2 out=$VM_OUT/$1 rc=0 f
+	local name=$1 mem=$2 out=$VM_OUT/$1 rc=0 f t
 	shift 2
 	log "VM selftests ($mem MiB): $*"
 	"$TOP/scripts/vm.sh" -m "$mem" -t 2400 -o "$out" -- \
 		tools/selftests/run.sh "$out/ktap" "$@" || rc=$?
-	cp "$out/console.log" "$RESULTS/$name.log"
+	cp "$out/console.log" "$RESULTS/$name.log" || rc=1
 	for f in "$out"/ktap/*.ktap; do
 		[[ -f $f ]] && cp "$f" "$RESULTS/selftest-$(basename "$f")"
+	done
+	for t in "$@"; do
+		f=$RESULTS/$(result "$t")
+		[[ -f $f ]] && continue
+		log "$t left no results (VM exit $rc)"
+		printf 'KTAP version 1\n1..1\nnot ok 1 %s # no output: the VM exited with %s before it ran\n' \
+			"$t" "$rc" > "$f"
+		rc=1
 	done
 	return $rc
 }
 
 main() {
-	local rc=0
+	local rc=0 t
+	if [[ ${1:-} == --list ]]; then
+		for t in "${DEFAULT_TESTS[@]}" "${LOWMEM_TESTS[@]}"; do
+			result "$t"
+		done
+		return 0
+	fi
 	mkdir -p "$RESULTS"
 	rm -f "$RESULTS"/selftest-*.ktap
 	"$TOP/scripts/build-tools.sh"
