@@ -3,6 +3,8 @@
 # Boot the x86_64 kernel of build/x86 in QEMU with the host's root shared
 # read-only over 9p, run a command in it, and exit with its status.
 # The console log goes to <out>/console.log and, with -v, to stdout.
+# The checkout, build/ (BUILD), the kernel tree and the modules (X86_OUT)
+# may be anywhere, /tmp and /root included: the guest keeps them visible.
 #
 # usage: scripts/vm.sh [-m MiB] [-s cpus] [-a "kernel args"] [-t seconds]
 #                      [-o outdir] [-v] [--mt] [--kvm] -- command [args...]
@@ -50,6 +52,16 @@ accel() {
 	fi
 }
 
+# The kernel tree the guest kernel was built from (its tools, netlink
+# specs and kselftest helpers), wherever X86_OUT points.
+ksrc() {
+	if [[ -d $X86_OUT/source ]]; then
+		(cd "$X86_OUT/source" && pwd -P)
+	else
+		echo "$KSRC"
+	fi
+}
+
 main() {
 	local kernel=$X86_OUT/arch/x86/boot/bzImage rc
 	parse "$@"
@@ -61,14 +73,14 @@ main() {
 	printf '%q ' "${CMD[@]}" > "$OUT/cmd.sh"
 	echo >> "$OUT/cmd.sh"
 
-	# shellcheck disable=SC2046
 	set +e
+	# shellcheck disable=SC2046	# accel's words are separate options
 	timeout --foreground -k 10 "$TIMEOUT" qemu-system-x86_64 \
 		$(accel) -m "$MEM" -smp "$CPUS" -nographic -no-reboot -nic none \
 		-kernel "$kernel" \
 		-virtfs local,id=root,path=/,mount_tag=/dev/root,security_model=none,readonly=on,multidevs=remap \
 		-virtfs local,id=out,path="$OUT",mount_tag=out,security_model=none,multidevs=remap \
-		-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro init=$TOP/scripts/vm-init.sh panic=-1 oops=panic acpi=noirq rcupdate.rcu_cpu_stall_timeout=300 rcupdate.rcu_task_stall_timeout=0 hp_out=$OUT hp_top=$TOP hp_modroot=$X86_OUT/modroot $APPEND" \
+		-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro init=$TOP/scripts/vm-init.sh panic=-1 oops=panic acpi=noirq rcupdate.rcu_cpu_stall_timeout=300 rcupdate.rcu_task_stall_timeout=0 hp_out=$OUT hp_top=$TOP hp_build=$BUILD hp_ksrc=$(ksrc) hp_modroot=$X86_OUT/modroot $APPEND" \
 		< /dev/null > "$OUT/console.log" 2>&1 &
 	local qpid=$!
 	if [[ $VERBOSE == 1 ]]; then
