@@ -13,7 +13,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/tools/selftests/lib.sh"
 SECS=${1:-8}
-hp() { ip netns exec hpb "$top/tools/hugepool" "$@"; }
+hp() { ip netns exec "$HP_NSB" "$top/tools/hugepool" "$@"; }
 
 title() { printf '\n=== %s\n' "$*"; }
 
@@ -27,14 +27,14 @@ main() {
 
 	title "veth pair in two netns, XDP_PASS on the receiver (vb)"
 	hp_veth_pair 10.99.0 4 xdp
-	ip -n hpb -d link show vb | grep -E 'vb:|prog/xdp'
+	ip -n "$HP_NSB" -d link show vb | grep -E 'vb:|prog/xdp'
 	hp_wait 30 sh -c "[ \$($top/tools/hugepool stat | awk '/held/ {print \$4}') -ge 16 ]"
 	"$top/tools/hugepool" stat
 
 	title "iperf3, ${SECS}s, 4 streams"
-	ip netns exec hpb iperf3 -s -1 -D -B 10.99.0.2
+	ip netns exec "$HP_NSB" iperf3 -s -1 -D -B 10.99.0.2
 	sleep 0.5
-	ip netns exec hpa iperf3 -c 10.99.0.2 -t "$SECS" -P 4 | grep -E 'SUM.*(sender|receiver)'
+	ip netns exec "$HP_NSA" iperf3 -c 10.99.0.2 -t "$SECS" -P 4 | grep -E 'SUM.*(sender|receiver)'
 
 	title "page pools of vb (netlink page-pool-get)"
 	hp pools vb

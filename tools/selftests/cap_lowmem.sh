@@ -18,17 +18,21 @@ CAP=${1:-64}
 SECS=${HP_TRAFFIC_SECS:-14}
 STOP=${HP_STOP_SECS:-7}
 BATCH=64
+CAP_BINDINGS=$HP_CAP_DEBUGFS/bindings
 
 # One run: flood, stop the receiver for $STOP s, resume; sets BYTES, PEAK
 flood() {
-	local sampler=/tmp/sample.out server
-	ip netns exec hpb iperf3 -s -1 -B 10.97.0.2 >/dev/null 2>&1 &
+	local sampler server sampling client
+	sampler=$HP_TMP/sample.out
+	ip netns exec "$HP_NSB" iperf3 -s -1 -B 10.97.0.2 >/dev/null 2>&1 &
 	server=$!
+	hp_cleanup_add server "kill -9 $server"
 	sleep 1
-	ip netns exec hpb "$(dirname "$0")/pp_sample.py" vb $((SECS + 2)) > $sampler &
-	local sampling=$!
-	ip netns exec hpa iperf3 -c 10.97.0.2 -t "$SECS" -P $QUEUES -J > /tmp/flood.json &
-	local client=$!
+	ip netns exec "$HP_NSB" "$(dirname "$0")/pp_sample.py" vb $((SECS + 2)) > "$sampler" &
+	sampling=$!
+	ip netns exec "$HP_NSA" iperf3 -c 10.97.0.2 -t "$SECS" -P $QUEUES -J > "$HP_TMP/flood.json" &
+	client=$!
+	hp_cleanup_add client "kill -9 $client"
 	sleep 2
 	kill -STOP $server		# the receiver stops reading
 	sleep "$STOP"
@@ -36,8 +40,10 @@ flood() {
 	wait $client
 	wait $sampling
 	wait $server 2>/dev/null
-	BYTES=$(/usr/bin/python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bytes"]))' /tmp/flood.json 2>/dev/null || echo 0)
-	PEAK=$(cat $sampler)
+	hp_cleanup_drop server
+	hp_cleanup_drop client
+	BYTES=$(/usr/bin/python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bytes"]))' "$HP_TMP/flood.json" 2>/dev/null || echo 0)
+	PEAK=$(cat "$sampler")
 	hp_log "$1: $((BYTES / 1024)) KiB received; $PEAK"
 }
 
@@ -46,19 +52,20 @@ field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" <<< "$2"; }
 main() {
 	local bound nocap_mem cap_mem cap_held
 	hp_require_root
+	hp_plan 8
 	hp_log "guest memory: $(awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo) MiB, $(nproc) CPUs; cap $CAP pages per queue"
 	hp_sysctl_default net.core.mp_default=none net.core.mp_cap_pages="$CAP"
 
-	hp_veth_pair 10.97.0 $QUEUES xdp
+	hp_veth_pair 10.97.0 $QUEUES xdp || hp_fail_all "no veth pair"
 	flood "page allocator"
 	nocap_mem=$(field peak-inflight-mem "$PEAK")
 	hp_expect "traffic without the cap" "$BYTES" -gt 0
 	hp_veth_del
 
-	sysctl -qw net.core.mp_default=cap
-	hp_veth_pair 10.97.0 $QUEUES xdp
+	hp_sysctl_default net.core.mp_default=cap
+	hp_veth_pair 10.97.0 $QUEUES xdp || hp_fail_all "no veth pair"
 	hp_expect "a cap binding per receiver queue" \
-		"$(grep -c ' dev=vb ' /sys/kernel/debug/mp_cap/bindings)" -eq $QUEUES
+		"$(grep -c ' dev=vb ' "$CAP_BINDINGS")" -eq $QUEUES
 	flood "memory-cap provider"
 	cap_mem=$(field peak-inflight-mem "$PEAK")
 	cap_held=$(field peak-mp-cap-held "$PEAK")
@@ -68,9 +75,9 @@ main() {
 		$((cap_mem / 4096)) -le $bound
 	hp_expect "provider's pages held within cap + a batch per queue" \
 		"$cap_held" -le $bound
-	grep ' dev=vb ' /sys/kernel/debug/mp_cap/bindings | sed 's/^/# /'
+	grep ' dev=vb ' "$CAP_BINDINGS" | hp_dump -
 	hp_expect "cap hits counted" \
-		"$(hp_binding_sum_file /sys/kernel/debug/mp_cap/bindings vb cap-hits)" -gt 0
+		"$(hp_binding_sum_file "$CAP_BINDINGS" vb cap-hits)" -gt 0
 	hp_veth_del
 
 	echo "# footprint of vb's page pools, peak while the receiver stopped reading:"
@@ -78,8 +85,8 @@ main() {
 	echo "#   memory-cap provider:  $((cap_mem / 1024)) KiB (cap $((QUEUES * CAP * 4)) KiB + one refill batch per queue)"
 	hp_expect "the cap shrinks the footprint (KiB)" $((nocap_mem / 1024)) -gt $((cap_mem / 1024))
 	hp_check "guest alive, every cap binding gone" hp_wait 90 \
-		sh -c "grep -q 'total pages-held=0' /sys/kernel/debug/mp_cap/bindings" ||
-		sed 's/^/# /' /sys/kernel/debug/mp_cap/bindings
+		grep -q 'total pages-held=0' "$CAP_BINDINGS" ||
+		hp_dump "$CAP_BINDINGS"
 	hp_done
 }
 

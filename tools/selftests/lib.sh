@@ -2,75 +2,158 @@
 # shellcheck shell=bash
 # Helpers for the hugepool VM selftests. Sourced; the tests run as root in
 # the guest that scripts/vm.sh boots (or on any machine running the
-# hugepool kernel). Results are KTAP lines after "KTAP version 1": "ok N
-# desc", "not ok N desc", "ok N desc # SKIP why"; hp_done prints the totals
-# and sets the exit code the kselftest way (0 pass, 1 fail, 4 skip).
+# hugepool kernel).
+#
+# Output is KTAP through the kernel's own kselftest helpers
+# (tools/testing/selftests/kselftest/ktap_helpers.sh of the prepared tree,
+# HP_KSRC): hp_require_root prints the header, hp_plan the plan (each test
+# knows its number of cases up front), hp_ok/hp_not_ok/hp_skip a result,
+# hp_done the totals and the kselftest exit code (0 pass, 1 fail, 4 skip).
+# A test that ends with fewer results than its plan fails, however it
+# ended; its cleanups run whatever way it exits (trap on EXIT).
+#
+# Cleanups are named: hp_cleanup_add NAME COMMAND registers one, a later
+# add of the same name replaces it, hp_cleanup_drop NAME forgets it (the
+# test undid it itself), hp_cleanup runs what is left, newest first.
+# Namespaces are named after the test and its PID (HP_NSA, HP_NSB), so a
+# test never meets another's leftovers.
 
 HP_TOP=${HP_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-HP_KSRC=${HP_KSRC:-$HP_TOP/build/linux}
+HP_BUILD=${HP_BUILD:-$HP_TOP/build}
+HP_KSRC=${HP_KSRC:-$HP_BUILD/linux}
 HP_DEBUGFS=/sys/kernel/debug/mp_huge
-HP_N=0
-HP_FAILED=0
-HP_SKIPPED=0
-HP_CLEANUPS=()
+# shellcheck disable=SC2034	# the tests' and tools/demo.sh's
+HP_CAP_DEBUGFS=/sys/kernel/debug/mp_cap
+HP_NAME=$(basename "$0" .sh)
+HP_NSA=hpa-$HP_NAME-$$
+HP_NSB=hpb-$HP_NAME-$$
+HP_PLANNED=0
+declare -A HP_CLEANUP=()
+HP_CLEANUP_ORDER=()
 
-hp_log() { echo "# $*"; }
+if [[ ! -r $HP_KSRC/tools/testing/selftests/kselftest/ktap_helpers.sh ]]; then
+	echo "KTAP version 1"
+	echo "1..0 # SKIP no kselftest/ktap_helpers.sh under HP_KSRC=$HP_KSRC"
+	exit 4
+fi
+# shellcheck source=/dev/null
+. "$HP_KSRC/tools/testing/selftests/kselftest/ktap_helpers.sh"
 
-hp_ok() {
-	HP_N=$((HP_N + 1))
-	echo "ok $HP_N $1"
-}
+# ktap_helpers echoes its arguments unquoted: no globbing of descriptions
+hp_log() { local -; set -f; ktap_print_msg "$*"; }
 
-hp_not_ok() {
-	HP_N=$((HP_N + 1))
-	HP_FAILED=$((HP_FAILED + 1))
-	echo "not ok $HP_N $1"
-}
+# hp_dump FILE|-: a file (or stdin) as KTAP diagnostic lines
+hp_dump() { sed 's/^/# /' "$1"; }
 
+hp_ok() { local -; set -f; ktap_test_pass "$1"; }
+
+hp_not_ok() { local -; set -f; ktap_test_fail "$1"; }
+
+# hp_skip "description" "why"
 hp_skip() {
-	HP_N=$((HP_N + 1))
-	HP_SKIPPED=$((HP_SKIPPED + 1))
-	echo "ok $HP_N $1 # SKIP $2"
+	local -
+	set -f
+	ktap_print_msg "$1: skipped: $2"
+	ktap_test_skip "$1"
 }
 
-# hp_check "description" command [args...]: one test case
+# hp_check "description" command [args...]: one test case; returns the
+# command's status, so "hp_check ... || diagnostics" runs them on failure
 hp_check() {
-	local desc=$1
+	local desc=$1 rc=0
 	shift
-	if "$@"; then
+	"$@" || rc=$?
+	if [[ $rc == 0 ]]; then
 		hp_ok "$desc"
 	else
 		hp_not_ok "$desc"
 	fi
+	return $rc
 }
 
-# hp_expect "description" "$a" op "$b": compare integers, log both
+# hp_expect "description" "$a" op "$b": compare integers, log both; returns
+# 0 if the comparison holds. A value that is not an integer fails.
 hp_expect() {
 	local desc=$1 a=$2 op=$3 b=$4
 	hp_log "$desc: $a $op $b"
-	if test "$a" "$op" "$b"; then
+	if [[ $a =~ ^-?[0-9]+$ && $b =~ ^-?[0-9]+$ ]] && test "$a" "$op" "$b"; then
 		hp_ok "$desc"
 	else
 		hp_not_ok "$desc"
+		return 1
 	fi
 }
 
-hp_cleanup_add() { HP_CLEANUPS+=("$*"); }
+# hp_cleanup_add NAME COMMAND...: run COMMAND at cleanup, unless dropped
+hp_cleanup_add() {
+	local name=$1
+	shift
+	hp_cleanup_drop "$name"
+	HP_CLEANUP[$name]="$*"
+	HP_CLEANUP_ORDER+=("$name")
+}
+
+hp_cleanup_drop() {
+	local n keep=()
+	[[ -v HP_CLEANUP[$1] ]] || return 0
+	unset "HP_CLEANUP[$1]"
+	for n in "${HP_CLEANUP_ORDER[@]}"; do
+		[[ $n == "$1" ]] || keep+=("$n")
+	done
+	HP_CLEANUP_ORDER=("${keep[@]}")
+}
 
 hp_cleanup() {
-	local i
-	for ((i = ${#HP_CLEANUPS[@]} - 1; i >= 0; i--)); do
-		eval "${HP_CLEANUPS[$i]}" >/dev/null 2>&1 || true
+	local i name
+	for ((i = ${#HP_CLEANUP_ORDER[@]} - 1; i >= 0; i--)); do
+		name=${HP_CLEANUP_ORDER[$i]}
+		eval "${HP_CLEANUP[$name]}" >/dev/null 2>&1 || true
 	done
-	HP_CLEANUPS=()
+	HP_CLEANUP=()
+	HP_CLEANUP_ORDER=()
+}
+
+# On any exit: clean up; a planned test that did not deliver its plan
+# fails, whatever its exit status said.
+hp_exit() {
+	local rc=$? ran=$((KTAP_TESTNO - 1))
+	trap - EXIT
+	hp_cleanup
+	[[ -z ${HP_TMP:-} ]] || rm -rf "$HP_TMP"
+	if [[ $HP_PLANNED == 1 && $ran != "$KSFT_NUM_TESTS" ]]; then
+		echo "# $HP_NAME: $ran of $KSFT_NUM_TESTS results, exit status $rc"
+		[[ $rc != 0 && $rc != 4 ]] || rc=1
+	fi
+	exit "$rc"
+}
+trap hp_exit EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+# a scratch directory of this test, removed at exit
+HP_TMP=$(mktemp -d "/tmp/hp-$HP_NAME.XXXXXX")
+
+# hp_plan N: the number of results this test will print
+hp_plan() {
+	ktap_set_plan "$1"
+	HP_PLANNED=1
+}
+
+# hp_skip_all "why": the whole test cannot run here (before hp_plan)
+hp_skip_all() {
+	ktap_skip_all "$1"
+	exit "$KSFT_SKIP"
+}
+
+# hp_fail_all "why": the test cannot go on; what is not reported fails
+hp_fail_all() {
+	hp_log "$HP_NAME: giving up: $1"
+	ktap_print_totals
+	exit "$KSFT_FAIL"
 }
 
 hp_done() {
 	hp_cleanup
-	hp_log "$(basename "$0"): $((HP_N - HP_FAILED - HP_SKIPPED)) passed, $HP_FAILED failed, $HP_SKIPPED skipped"
-	[[ $HP_FAILED == 0 ]] || exit 1
-	[[ $HP_N -gt $HP_SKIPPED ]] || exit 4
-	exit 0
+	ktap_finished
 }
 
 # hp_wait seconds command...: poll until the command succeeds
@@ -95,7 +178,7 @@ hp_wait_tcp_settled() {
 	local ns
 	for ns in "$@"; do
 		hp_wait 60 hp_tcp_settled "$ns" ||
-			{ hp_log "TCP of $ns not settled:"; ip netns exec "$ns" ss -tan | sed 's/^/# /'; }
+			{ hp_log "TCP of $ns not settled:"; ip netns exec "$ns" ss -tan | hp_dump -; }
 	done
 }
 
@@ -113,35 +196,48 @@ hp_flush_defer_lists() {
 	return 0
 }
 
-# hp_veth_pair NET QUEUES [xdp]: veth va in netns hpa (NET.1/24) and vb in
-# netns hpb (NET.2/24), QUEUES queues each, up; with "xdp", the native
-# XDP_PASS program on vb. The namespaces go at hp_veth_del or hp_cleanup.
+# hp_netns_add NS: a network namespace with lo up, deleted at cleanup
+# (after killing what still runs in it) unless hp_netns_del deletes it
+hp_netns_add() {
+	ip netns add "$1" || return 1
+	hp_cleanup_add "netns $1" "ip netns pids $1 | xargs -r kill -9; ip netns del $1"
+	ip -n "$1" link set lo up
+}
+
+hp_netns_del() {
+	ip netns pids "$1" | xargs -r kill -9
+	ip netns del "$1"
+	hp_cleanup_drop "netns $1"
+}
+
+# hp_veth_pair NET QUEUES [xdp]: veth va in netns HP_NSA (NET.1/24) and vb
+# in netns HP_NSB (NET.2/24), QUEUES queues each, up; with "xdp", the
+# native XDP_PASS program on vb. The namespaces go at hp_veth_del or at
+# cleanup.
 hp_veth_pair() {
 	local net=$1 q=$2
-	ip netns add hpa && hp_cleanup_add "ip netns del hpa"
-	ip netns add hpb && hp_cleanup_add "ip netns del hpb"
-	ip link add name va numtxqueues "$q" numrxqueues "$q" netns hpa type veth \
-		peer name vb numtxqueues "$q" numrxqueues "$q" netns hpb
-	ip -n hpa addr add "$net.1/24" dev va
-	ip -n hpb addr add "$net.2/24" dev vb
-	ip -n hpa link set lo up
-	ip -n hpb link set lo up
-	ip -n hpa link set va up
-	ip -n hpb link set vb up
-	[[ ${3:-} != xdp ]] || ip -n hpb link set dev vb xdpdrv obj "$(hp_xdp_obj)" sec xdp
+	hp_netns_add "$HP_NSA" || return 1
+	hp_netns_add "$HP_NSB" || return 1
+	ip link add name va numtxqueues "$q" numrxqueues "$q" netns "$HP_NSA" type veth \
+		peer name vb numtxqueues "$q" numrxqueues "$q" netns "$HP_NSB" || return 1
+	ip -n "$HP_NSA" addr add "$net.1/24" dev va
+	ip -n "$HP_NSB" addr add "$net.2/24" dev vb
+	ip -n "$HP_NSA" link set va up
+	ip -n "$HP_NSB" link set vb up
+	[[ ${3:-} != xdp ]] || ip -n "$HP_NSB" link set dev vb xdpdrv obj "$(hp_xdp_obj)" sec xdp
 }
 
 # Delete the pair's namespaces the way that leaves no page behind: TCP
 # settled, XDP detached, then every CPU's defer list flushed. Drops their
-# two hp_cleanup entries (the last ones added). "gone": the device was
-# deleted already, there is no TCP left to settle.
+# cleanups. "gone": the device was deleted already, there is no TCP left
+# to settle.
+# shellcheck disable=SC2120	# callers without "gone" are the common case
 hp_veth_del() {
-	[[ ${1:-} == gone ]] || hp_wait_tcp_settled hpa hpb
-	ip -n hpb link set dev vb xdpdrv off 2>/dev/null
-	ip netns del hpa
-	ip netns del hpb
+	[[ ${1:-} == gone ]] || hp_wait_tcp_settled "$HP_NSA" "$HP_NSB"
+	ip -n "$HP_NSB" link set dev vb xdpdrv off 2>/dev/null
+	hp_netns_del "$HP_NSA"
+	hp_netns_del "$HP_NSB"
 	hp_flush_defer_lists
-	HP_CLEANUPS=("${HP_CLEANUPS[@]:0:${#HP_CLEANUPS[@]}-2}")
 }
 
 # MemAvailable in KiB, page cache dropped and the page allocator's per-CPU
@@ -160,20 +256,8 @@ hp_total_blocks() { hp_bindings | awk -F'blocks=' '/^total/ { print $2 }'; }
 
 hp_no_blocks() { [[ $(hp_total_blocks) == 0 ]]; }
 
-# hp_binding_sum dev key: sum of a counter over the bindings of a device
-hp_binding_sum() {
-	hp_bindings | awk -v dev="dev=$1" -v key="$2" '
-		$0 ~ "(^| )" dev "( |$)" {
-			for (i = 1; i <= NF; i++) {
-				split($i, kv, "=")
-				if (kv[1] == key)
-					sum += kv[2]
-			}
-		}
-		END { print sum + 0 }'
-}
-
-# hp_binding_sum_file file dev key: the same for another provider's file
+# hp_binding_sum_file file dev key: sum of a counter over the bindings of
+# a device in a provider's debugfs file
 hp_binding_sum_file() {
 	awk -v dev="dev=$2" -v key="$3" '
 		$0 ~ "(^| )" dev "( |$)" {
@@ -184,6 +268,21 @@ hp_binding_sum_file() {
 			}
 		}
 		END { print sum + 0 }' "$1"
+}
+
+# hp_binding_sum dev key: the same over the hugepage provider's bindings
+hp_binding_sum() { hp_binding_sum_file "$HP_DEBUGFS/bindings" "$@"; }
+
+# hp_binding_values file dev key: the value of key of every binding of dev
+hp_binding_values() {
+	awk -v dev="dev=$2" -v key="$3" '
+		$0 ~ "(^| )" dev "( |$)" {
+			for (i = 1; i <= NF; i++) {
+				split($i, kv, "=")
+				if (kv[1] == key)
+					print kv[2]
+			}
+		}' "$1"
 }
 
 hp_binding_count() { hp_bindings | grep -c " dev=$1 " || true; }
@@ -215,46 +314,56 @@ hp_ifindex() {
 	fi
 }
 
-hp_xdp_obj() { echo "$HP_TOP/build/tools/xdp_pass.o"; }
+hp_xdp_obj() { echo "$HP_BUILD/tools/xdp_pass.o"; }
+
+HP_KMEMLEAK=/sys/kernel/debug/kmemleak
 
 hp_kmemleak_clear() {
-	[[ -w /sys/kernel/debug/kmemleak ]] && echo clear > /sys/kernel/debug/kmemleak
+	[[ -w $HP_KMEMLEAK ]] && echo clear > $HP_KMEMLEAK
 	return 0
 }
 
-# Leaks reported since the last clear; prints them.
+# Leaks reported since the last clear; prints them. No kmemleak is a
+# failure: the guest kernel of make check has it, and a check that cannot
+# see a leak must not pass.
 hp_kmemleak_none() {
-	local f=/sys/kernel/debug/kmemleak
-	[[ -w $f ]] || return 0
-	echo scan > $f
+	if [[ ! -w $HP_KMEMLEAK ]]; then
+		hp_log "no $HP_KMEMLEAK: kmemleak not built in, off, or debugfs not mounted"
+		return 1
+	fi
+	echo scan > $HP_KMEMLEAK
 	sleep 1
-	echo scan > $f
-	if [[ -s $f ]]; then
-		sed 's/^/# /' $f | head -40
+	echo scan > $HP_KMEMLEAK
+	if [[ -s $HP_KMEMLEAK ]]; then
+		head -n 40 $HP_KMEMLEAK | hp_dump -
 		return 1
 	fi
 }
 
-# Starts the KTAP output; skips the whole test where it cannot run.
+# Starts the KTAP output. Not root, or not a hugepool kernel: the whole
+# test is skipped (make check counts that as a failure). A hugepool
+# kernel without its debugfs: the test fails.
 hp_require_root() {
 	echo "KTAP version 1"
-	if [[ $(id -u) != 0 ]]; then
-		hp_skip "$(basename "$0")" "needs root"
-		exit 4
-	fi
-	if [[ ! -r $HP_DEBUGFS/bindings ]]; then
-		hp_skip "$(basename "$0")" "no hugepool kernel (debugfs mounted?)"
-		exit 4
-	fi
+	[[ $(id -u) == 0 ]] || hp_skip_all "$HP_NAME needs root"
+	[[ -e /proc/sys/net/core/mp_default ]] ||
+		hp_skip_all "not a hugepool kernel (no net.core.mp_default)"
+	[[ -r $HP_DEBUGFS/bindings ]] ||
+		hp_fail_all "a hugepool kernel without $HP_DEBUGFS/bindings: debugfs not mounted?"
 }
 
-# Sets the defaults for pools created from now on; restored by hp_done.
+# hp_sysctl_default key=value...: sets defaults for pools created from now
+# on; the first value each key had is restored at cleanup. A value the
+# kernel refuses ends the test as failed: what follows would test
+# something else than it says.
 hp_sysctl_default() {
-	local k v
+	local kv k v
 	for kv in "$@"; do
 		k=${kv%%=*}
-		v=$(sysctl -n "$k")
-		hp_cleanup_add "sysctl -qw $k=$v"
-		sysctl -qw "$kv"
+		if [[ ! -v HP_CLEANUP["sysctl $k"] ]]; then
+			v=$(sysctl -n "$k") || hp_fail_all "cannot read $k"
+			hp_cleanup_add "sysctl $k" "sysctl -qw $k=$v"
+		fi
+		sysctl -qw "$kv" || hp_fail_all "sysctl -w $kv refused"
 	done
 }
