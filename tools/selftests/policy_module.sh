@@ -3,7 +3,8 @@
 # A recycling policy built as a module (pp_policy_budget in the guest
 # kernel): naming it loads it, it serves rx queues, it refuses to unload
 # while a binding uses it, and unloads once none does. A live binding's
-# policy is retuned through debugfs, and bad input there is refused.
+# policy is retuned through debugfs, and bad input there is refused,
+# including a key of another policy.
 #
 # usage: policy_module.sh          (run as root on a hugepool kernel)
 set -uo pipefail
@@ -69,7 +70,10 @@ main() {
 	hp_check "debugfs: unknown binding refused" refused "99999 budget=1"
 	hp_check "debugfs: bad syntax refused" refused "$id budget"
 	hp_check "debugfs: unknown key refused" refused "$id colour=1"
-	hp_check "debugfs: magazine is not a budget knob" params "$id magazine=8"
+	# magazine is a key the percpu policy takes: budget must say it does
+	# not, not accept it and ignore it
+	hp_check "debugfs: budget refuses magazine, another policy's key" \
+		refused "$id magazine=8"
 
 	ip -n "$HP_NSB" link set dev pmb xdpdrv off
 	hp_netns_del "$HP_NSA"

@@ -3,10 +3,11 @@
 # The hugepage provider under real traffic: a veth pair across two network
 # namespaces, a native XDP_PASS program on the receiver (veth then copies
 # TCP skbs into its rx queues' page pool pages), net.core.mp_default=huge.
-# Checks that the receiver's pools draw from the provider (page-pool-get
-# over netlink, and debugfs), that huge pages were carved, that traffic
-# arrived while XDP was detached and re-attached under it, and that after
-# teardown every huge page is back and MemAvailable recovered.
+# Checks that the receiver's bindings use the policy asked for, that its
+# pools draw from the provider (page-pool-get over netlink, and debugfs),
+# that huge pages were carved, that traffic arrived while XDP was detached
+# and re-attached under it, and that after teardown every huge page is
+# back and MemAvailable recovered.
 #
 # usage: veth_xdp.sh [policy]      (run as root on a hugepool kernel;
 #                                  default: the current default policy)
@@ -22,6 +23,9 @@ xdp_attach() { ip -n "$HP_NSB" link set dev vb xdpdrv obj "$(hp_xdp_obj)" sec xd
 xdp_detach() { ip -n "$HP_NSB" link set dev vb xdpdrv off; }
 
 blocks_reserved() { [[ $(hp_binding_sum vb blocks) -ge $((QUEUES * BLOCKS)) ]]; }
+
+# bindings of vb whose policy is the one asked for
+bound_with_policy() { hp_bindings | grep " dev=vb " | grep -c " policy=$POLICY " || true; }
 
 # iperf3 through the pair, XDP detached and re-attached halfway through
 traffic() {
@@ -44,7 +48,7 @@ traffic() {
 main() {
 	local mem0 mem1 mem2 counts
 	hp_require_root
-	hp_plan 15
+	hp_plan 16
 	hp_kmemleak_clear
 	mem0=$(hp_mem_available)
 	[[ -n $POLICY ]] || POLICY=$(sysctl -n net.core.pp_policy_default)
@@ -55,6 +59,8 @@ main() {
 	hp_veth_pair 10.99.0 $QUEUES
 	hp_check "native XDP attached to the receiving veth" xdp_attach
 	hp_expect "one binding per receiver rx queue" "$(hp_binding_count vb)" -eq $QUEUES
+	hp_expect "every binding of vb has policy $POLICY" "$(bound_with_policy)" -eq $QUEUES ||
+		hp_bindings | hp_dump -
 	hp_check "huge pages reserved by the worker" hp_wait 30 blocks_reserved
 	mem1=$(hp_mem_available)
 	hp_expect "MemAvailable fell by the reservation (KiB)" $((mem0 - mem1)) -ge $((QUEUES * BLOCKS * 2048 * 3 / 4))
