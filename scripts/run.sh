@@ -4,14 +4,19 @@
 # push traffic and print what happened (tools/demo.sh).
 #
 # usage: scripts/run.sh [seconds of traffic]
+# exit: the demo's status; 1 if the guest kernel logged a splat
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 "$TOP/scripts/build-tools.sh"
 log "booting the guest (software emulation; about a minute)"
+rc=0
 "$TOP/scripts/vm.sh" -t 1200 -o "$VM_OUT/run" -- tools/demo.sh "$@" || rc=$?
+# what the demo printed: the console between init and the command's end,
+# without kernel messages (showing it decides nothing)
 sed -n '/hugepool-vm: command exited/q; /Run .* as init process/,$p' \
-	"$VM_OUT/run/console.log" | grep -v 'Run .* as init process' | grep -vE '^\[ *[0-9]+\.[0-9]+\] '
+	"$VM_OUT/run/console.log" | grep -v 'Run .* as init process' |
+	grep -vE '^\[ *[0-9]+\.[0-9]+\] ' || true
 "$TOP/scripts/logscan.sh" "$VM_OUT/run/console.log" || {
 	log "the guest kernel logged a splat (above)"; exit 1; }
-exit "${rc:-0}"
+exit "$rc"
