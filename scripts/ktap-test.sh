@@ -5,7 +5,10 @@
 # off inside a subtest (the VM died), results beyond the plan, wrong
 # numbers and a log without results must count as failed; skips are
 # counted and named; a clean run passes. The KTAP shapes are those of
-# KUnit's console output and of tools/selftests/run.sh. Output is KTAP.
+# KUnit's console output and of tools/selftests/run.sh. Then the same
+# through the real thing: stand-in tests on tools/selftests/lib.sh, run by
+# tools/selftests/run.sh, that die half-way in several ways. Output is
+# KTAP.
 #
 # usage: scripts/ktap-test.sh
 # exit: 0 pass, 1 fail (kselftest codes)
@@ -36,8 +39,49 @@ case_() {
 nest() {
 	echo "KTAP version 1"
 	echo "1..1"
-	printf '%b\n' "$3" | sed 's/^/    /'
+	printf '%b\n' "$3" | sed 's/^/    /; 1a\    # Subtest: '"$1"
 	echo "$2 1 $1"
+}
+
+# A stand-in selftest on lib.sh with a plan of 3: "stop" says where and
+# how it ends (ok: all three and hp_done).
+# shellcheck disable=SC2016	# expanded by the stand-in, not here
+STANDIN='#!/bin/bash
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+echo "KTAP version 1"
+case $1 in skip) hp_skip_all "nothing to run here" ;; esac
+hp_plan 3
+hp_cleanup_add marker "touch $(dirname "$0")/cleaned-$1"
+hp_check "one" true
+case $1 in
+exit0) exit 0 ;;
+unbound) echo "$no_such_variable" ;;
+term) kill -TERM $$ ;;
+fail) hp_fail_all "cannot go on" ;;
+esac
+hp_check "two" true
+hp_check "three" true
+case $1 in exit3) hp_cleanup; exit 3 ;; esac
+hp_done'
+
+# wrapped STOP "passed failed skipped": the stand-in test ending with STOP,
+# run by run.sh, counts that; and its cleanup ran
+wrapped() {
+	local stop=$1 want=$2 got dir=$WORK/selftests
+	mkdir -p "$dir"
+	cp "$TOP/tools/selftests/run.sh" "$TOP/tools/selftests/lib.sh" "$dir"
+	printf '%s\n' "$STANDIN" > "$dir/standin.sh"
+	chmod +x "$dir/standin.sh"
+	HP_KSRC=$KSRC "$dir/run.sh" "$dir/r" "standin:$stop" > "$dir/out" 2>&1 || true
+	got=$(HP_KSRC=$KSRC /usr/bin/python3 "$TOP/scripts/ktap.py" "$dir/r/standin-$stop.ktap" | tail -n1)
+	if [[ $got == "$want" && ( $stop == skip || -e $dir/cleaned-$stop ) ]]; then
+		ktap_test_pass "run.sh + lib.sh: a test ending with '$stop' counts $want"
+	else
+		ktap_print_msg "got '$got', want '$want'; cleanup ran: $([[ -e $dir/cleaned-$stop ]] && echo yes || echo no)"
+		sed 's/^/# /' "$dir/r/standin-$stop.ktap"
+		ktap_test_fail "run.sh + lib.sh: a test ending with '$stop' counts $want"
+	fi
 }
 
 main() {
@@ -45,7 +89,7 @@ main() {
 	WORK=$(mktemp -d)
 	trap cleanup EXIT
 	echo "KTAP version 1"
-	ktap_set_plan 12
+	ktap_set_plan 20
 	case_ "a full run passes" "3 0 0" \
 		'KTAP version 1\n1..3\nok 1 a\nok 2 b\nok 3 c\n'
 	case_ "fewer results than the plan fail" "2 2 0" \
@@ -64,12 +108,21 @@ main() {
 		"$(nest t 'not ok' 'KTAP version 1\n1..2\nok 1 a\nok 2 b\n# Totals: pass:2')"
 	case_ "selftest: died half-way, no closing line, fails" "1 2 0" \
 		'KTAP version 1\n1..1\n    KTAP version 1\n    1..3\n    ok 1 a\n'
+	case_ "selftest: died half-way, closing line, fails" "1 2 0" \
+		"$(nest t 'not ok' 'KTAP version 1\n1..3\nok 1 a')"
 	case_ "selftest: skipped whole is one skip" "0 0 1" \
 		"$(nest t 'ok' 'KTAP version 1\n1..0 # SKIP needs root') # SKIP"
 	case_ "selftest: a skipped case is a skip" "1 0 1" \
 		"$(nest t ok 'KTAP version 1\n1..2\nok 1 a # SKIP why\nok 2 b')"
 	case_ "KUnit: suites, a param case skipped, timestamps" "2 0 1" \
 		'[    1.0] KTAP version 1\n[    1.1] 1..1\n[    1.2]     KTAP version 1\n[    1.3]     # Subtest: pp\n[    1.4]     1..2\n[    1.5]         KTAP version 1\n[    1.6]         # Subtest: contract\n[    1.7]         ok 1 lifo\n[    1.8]         ok 2 budget # SKIP not registered\n[    1.9]     ok 1 contract\n[    2.0]     ok 2 other\n[    2.1] ok 1 pp\n'
+	wrapped ok "3 0 0"
+	wrapped exit0 "1 2 0"
+	wrapped unbound "1 2 0"
+	wrapped term "1 2 0"
+	wrapped fail "1 2 0"
+	wrapped exit3 "3 1 0"
+	wrapped skip "0 0 1"
 	ktap_finished
 }
 
