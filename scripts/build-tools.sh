@@ -21,10 +21,10 @@ build_xdp_pass() {
 	fi
 }
 
-# Copy in what YNL needs, keeping mtimes, so that make redoes only what a
-# change touches: the C library and the code generator, the netdev spec
-# alone (generated/ builds every spec it finds) with the schemas that check
-# it, and the uAPI header the generated code is compiled against.
+# Copy in what YNL needs, only files whose content changed, so that make
+# redoes only what a change touches: the C library and the code generator,
+# the netdev spec alone (generated/ builds every spec it finds) with the
+# schemas that check it, and the uAPI header the code is compiled against.
 ynl_tree() {
 	local ynl=$KSRC/tools/net/ynl
 
@@ -32,14 +32,14 @@ ynl_tree() {
 		die "no $KSRC: run scripts/prepare.sh"
 	mkdir -p "$YNL_TREE/tools/net/ynl/lib" "$YNL_TREE/tools/net/ynl/generated" \
 		"$YNL_TREE/Documentation/netlink/specs" "$YNL_TREE/include/uapi/linux"
-	rsync -a "$ynl/Makefile.deps" "$ynl/ynl-gen-c.py" "$YNL_TREE/tools/net/ynl/"
-	rsync -a "$ynl/lib/Makefile" "$ynl"/lib/*.[ch] "$ynl"/lib/*.py \
+	rsync -c "$ynl/Makefile.deps" "$ynl/ynl-gen-c.py" "$YNL_TREE/tools/net/ynl/"
+	rsync -c "$ynl/lib/Makefile" "$ynl"/lib/*.[ch] "$ynl"/lib/*.py \
 		"$YNL_TREE/tools/net/ynl/lib/"
-	rsync -a "$ynl/generated/Makefile" "$YNL_TREE/tools/net/ynl/generated/"
-	rsync -a "$KSRC"/Documentation/netlink/*.yaml "$YNL_TREE/Documentation/netlink/"
-	rsync -a "$KSRC/Documentation/netlink/specs/netdev.yaml" \
+	rsync -c "$ynl/generated/Makefile" "$YNL_TREE/tools/net/ynl/generated/"
+	rsync -c "$KSRC"/Documentation/netlink/*.yaml "$YNL_TREE/Documentation/netlink/"
+	rsync -c "$KSRC/Documentation/netlink/specs/netdev.yaml" \
 		"$YNL_TREE/Documentation/netlink/specs/"
-	rsync -a "$KSRC/include/uapi/linux/netdev.h" "$YNL_TREE/include/uapi/linux/"
+	rsync -c "$KSRC/include/uapi/linux/netdev.h" "$YNL_TREE/include/uapi/linux/"
 	# ynl-gen-c.py finds the top of the tree by its MAINTAINERS file
 	[[ -f $YNL_TREE/MAINTAINERS ]] || : > "$YNL_TREE/MAINTAINERS"
 }
