@@ -61,8 +61,10 @@ static void usage(FILE *f, const char *verb)
 			usage_lines[i]);
 	}
 	if (!verb)
-		fprintf(f, "DEV: a device's name or ifindex. QUEUES: rx queues, like 0-3 or 0,2,5.\n"
-			   "k=v: recycling policy parameters, budget=N, magazine=N, depot=N.\n");
+		fprintf(f, "DEV: a device's name or ifindex. "
+			   "QUEUES: rx queues, like 0-3 or 0,2,5.\n"
+			   "k=v: recycling policy parameters, "
+			   "budget=N, magazine=N, depot=N.\n");
 }
 
 static int __attribute__((format(printf, 2, 3)))
