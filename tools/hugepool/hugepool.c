@@ -60,11 +60,10 @@ static void usage(FILE *f, const char *verb)
 		fprintf(f, "%s hugepool %s\n", n++ ? "      " : "usage:",
 			usage_lines[i]);
 	}
-	if (!verb)
-		fprintf(f, "DEV: a device's name or ifindex. "
-			   "QUEUES: rx queues, like 0-3 or 0,2,5.\n"
-			   "k=v: recycling policy parameters, "
-			   "budget=N, magazine=N, depot=N.\n");
+	if (verb)
+		return;
+	fputs("DEV: a device's name or ifindex. QUEUES: rx queues, like 0-3 or 0,2,5.\n", f);
+	fputs("k=v: recycling policy parameters, budget=N, magazine=N, depot=N.\n", f);
 }
 
 static int __attribute__((format(printf, 2, 3)))
