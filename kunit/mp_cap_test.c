@@ -19,30 +19,18 @@
 #include <linux/prandom.h>
 #include <linux/rtnetlink.h>
 #include <linux/sysctl.h>
+#include <net/net_namespace.h>
 #include <net/netdev_rx_queue.h>
 #include <net/page_pool/helpers.h>
 #include <net/page_pool/mp_cap.h>
 
-#include "mp_huge_test.h"
+#include "mp_test.h"
 
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 
-struct mp_cap_ctx {
-	struct net_device *dev;
-	unsigned long held_before;
-};
-
 static int mp_cap_test_init(struct kunit *test)
 {
-	struct mp_cap_ctx *ctx;
-
-	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, ctx);
-	mp_cap_flush();
-	ctx->held_before = mp_cap_pages_held();
-	ctx->dev = mp_test_netdev(test);
-	test->priv = ctx;
-	return 0;
+	return mp_test_init(test, sizeof(struct mp_test_ctx));
 }
 
 static u64 mp_cap_stat(struct mp_cap_binding *b, enum mp_cap_stat stat)
@@ -53,10 +41,18 @@ static u64 mp_cap_stat(struct mp_cap_binding *b, enum mp_cap_stat stat)
 	return stats[stat];
 }
 
+static void mp_cap_unbind_action(void *rxq)
+{
+	rtnl_lock();
+	if (mp_cap_rxq_binding(rxq))
+		mp_cap_unbind_queue(rxq);
+	rtnl_unlock();
+}
+
 static struct mp_cap_binding *mp_cap_test_bind(struct kunit *test, u32 cap,
 					       u32 budget, unsigned int queue)
 {
-	struct mp_cap_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 	struct mp_cap_params p = { .cap = cap, .device_budget = budget };
 	struct mp_cap_binding *b;
 	int err;
@@ -66,18 +62,20 @@ static struct mp_cap_binding *mp_cap_test_bind(struct kunit *test, u32 cap,
 	rtnl_lock();
 	err = mp_cap_bind_queue(b, ctx->dev, queue, NULL);
 	rtnl_unlock();
-	KUNIT_ASSERT_EQ(test, err, 0);
 	mp_cap_binding_put(b);		/* the queue holds it */
+	KUNIT_ASSERT_EQ(test, err, 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mp_cap_unbind_action,
+							__netif_get_rx_queue(ctx->dev, queue)),
+			0);
 	return b;
 }
 
 static void mp_cap_test_unbind(struct kunit *test, unsigned int queue)
 {
-	struct mp_cap_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 
-	rtnl_lock();
-	mp_cap_unbind_queue(__netif_get_rx_queue(ctx->dev, queue));
-	rtnl_unlock();
+	kunit_release_action(test, mp_cap_unbind_action,
+			     __netif_get_rx_queue(ctx->dev, queue));
 }
 
 static bool mp_cap_wait_home(unsigned long held)
@@ -95,9 +93,16 @@ static bool mp_cap_wait_home(unsigned long held)
 
 static void mp_cap_test_done(struct kunit *test)
 {
-	struct mp_cap_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 
-	KUNIT_EXPECT_TRUE(test, mp_cap_wait_home(ctx->held_before));
+	KUNIT_EXPECT_TRUE(test, mp_cap_wait_home(ctx->cap_before));
+}
+
+static int mp_cap_test_set(struct mp_cap_binding *b, u32 cap, u32 budget)
+{
+	struct mp_cap_params p = { .cap = cap, .device_budget = budget };
+
+	return mp_cap_set(b, &p, NULL);
 }
 
 /* Allocate until the pool fails; returns how many succeeded. */
@@ -114,7 +119,7 @@ static unsigned int mp_cap_fill(struct page_pool *pool, struct page **pages,
 /* Random refills and releases never take the binding over its cap. */
 static void mp_cap_test_never_exceeded(struct kunit *test)
 {
-	struct mp_cap_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 	const unsigned int cap = 256;
 	struct mp_cap_binding *b;
 	struct page_pool *pool;
@@ -145,7 +150,7 @@ static void mp_cap_test_never_exceeded(struct kunit *test)
 	KUNIT_EXPECT_GT(test, mp_cap_stat(b, MP_CAP_STAT_CAP_HITS), 0);
 	while (n--)
 		mp_test_free(pool, held[n]);
-	page_pool_destroy(pool);
+	mp_test_pool_destroy(test, pool);
 	KUNIT_EXPECT_EQ(test, mp_cap_stat(b, MP_CAP_STAT_PAGES_INFLIGHT), 0);
 	mp_cap_test_unbind(test, 0);
 	mp_cap_test_done(test);
@@ -156,7 +161,7 @@ static void mp_cap_test_never_exceeded(struct kunit *test)
  */
 static void mp_cap_test_watermarks(struct kunit *test)
 {
-	struct mp_cap_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 	const unsigned int cap = 2 * PP_ALLOC_CACHE_REFILL;
 	unsigned int low, n, i;
 	struct mp_cap_binding *b;
@@ -199,7 +204,7 @@ static void mp_cap_test_watermarks(struct kunit *test)
 
 	while (n--)
 		mp_test_free(pool, pages[n]);
-	page_pool_destroy(pool);
+	mp_test_pool_destroy(test, pool);
 	mp_cap_test_unbind(test, 1);
 	mp_cap_test_done(test);
 }
@@ -207,7 +212,7 @@ static void mp_cap_test_watermarks(struct kunit *test)
 /* Two queues of a device share its budget. */
 static void mp_cap_test_device_budget(struct kunit *test)
 {
-	struct mp_cap_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 	const unsigned int cap = 4 * PP_ALLOC_CACHE_REFILL;
 	const unsigned int budget = 3 * PP_ALLOC_CACHE_REFILL;
 	struct mp_cap_binding *b0, *b1;
@@ -232,8 +237,8 @@ static void mp_cap_test_device_budget(struct kunit *test)
 		mp_test_free(p0, pages[i]);
 	for (i = 0; i < n1; i++)
 		mp_test_free(p1, pages[n0 + i]);
-	page_pool_destroy(p0);
-	page_pool_destroy(p1);
+	mp_test_pool_destroy(test, p0);
+	mp_test_pool_destroy(test, p1);
 	mp_cap_test_unbind(test, 0);
 	mp_cap_test_unbind(test, 1);
 	mp_cap_test_done(test);
@@ -244,7 +249,7 @@ static void mp_cap_test_device_budget(struct kunit *test)
  */
 static void mp_cap_test_live(struct kunit *test)
 {
-	struct mp_cap_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 	const unsigned int cap = 4 * PP_ALLOC_CACHE_REFILL;
 	struct mp_cap_binding *b;
 	struct page_pool *pool;
@@ -258,21 +263,21 @@ static void mp_cap_test_live(struct kunit *test)
 	for (n = 0; n < 3 * PP_ALLOC_CACHE_REFILL; n++)
 		pages[n] = mp_test_alloc(pool);
 
-	KUNIT_EXPECT_EQ(test, mp_cap_set(b, cap / 2, 0, NULL), 0);
+	KUNIT_EXPECT_EQ(test, mp_cap_test_set(b, cap / 2, 0), 0);
 	KUNIT_EXPECT_EQ(test, mp_cap_stat(b, MP_CAP_STAT_PAGES_INFLIGHT),
 			3 * PP_ALLOC_CACHE_REFILL);
 	KUNIT_EXPECT_NULL(test, mp_test_alloc(pool));
-	KUNIT_EXPECT_EQ(test, mp_cap_set(b, 10, 0, NULL), -EINVAL);
-	KUNIT_EXPECT_EQ(test, mp_cap_set(b, cap, cap, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mp_cap_test_set(b, 10, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mp_cap_test_set(b, cap, cap), -EINVAL);
 	KUNIT_EXPECT_EQ(test, mp_cap_stat(b, MP_CAP_STAT_CAP), cap / 2);
 
-	KUNIT_EXPECT_EQ(test, mp_cap_set(b, 4 * cap, 0, NULL), 0);
+	KUNIT_EXPECT_EQ(test, mp_cap_test_set(b, 4 * cap, 0), 0);
 	n += mp_cap_fill(pool, pages + n, 4 * cap - n);
 	KUNIT_EXPECT_EQ(test, n, 4 * cap);
 
 	for (i = 0; i < n; i++)
 		mp_test_free(pool, pages[i]);
-	page_pool_destroy(pool);
+	mp_test_pool_destroy(test, pool);
 	mp_cap_test_unbind(test, 2);
 	mp_cap_test_done(test);
 }
@@ -281,7 +286,7 @@ static void mp_cap_test_live(struct kunit *test)
 static void mp_cap_test_shrinker(struct kunit *test)
 {
 	const unsigned int n = 4 * PP_ALLOC_CACHE_REFILL;
-	struct mp_cap_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 	struct mp_cap_binding *b;
 	struct page_pool *pool;
 	unsigned long cached;
@@ -306,7 +311,7 @@ static void mp_cap_test_shrinker(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mp_cap_stat(b, MP_CAP_STAT_PAGES_HELD),
 			mp_cap_stat(b, MP_CAP_STAT_PAGES_INFLIGHT));
 
-	page_pool_destroy(pool);
+	mp_test_pool_destroy(test, pool);
 	mp_cap_test_unbind(test, 3);
 	mp_cap_test_done(test);
 }
@@ -316,7 +321,7 @@ static void mp_cap_test_shrinker(struct kunit *test)
  */
 static void mp_cap_test_inflight(struct kunit *test)
 {
-	struct mp_cap_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 	struct mp_cap_binding *b;
 	struct page *held[8];
 	struct page_pool *pool;
@@ -326,7 +331,7 @@ static void mp_cap_test_inflight(struct kunit *test)
 	pool = mp_test_pool(test, ctx->dev, 0, 0, NULL);
 	for (i = 0; i < ARRAY_SIZE(held); i++)
 		held[i] = mp_test_alloc(pool);
-	page_pool_destroy(pool);
+	mp_test_pool_destroy(test, pool);
 	mp_cap_test_unbind(test, 0);
 	mp_cap_flush();
 	/* the destroyed pool's reference keeps the binding */
@@ -344,30 +349,30 @@ static void mp_cap_test_inflight(struct kunit *test)
  */
 static void mp_cap_test_dma(struct kunit *test)
 {
-	struct mp_cap_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 	struct page *pages[2 * PP_ALLOC_CACHE_REFILL];
 	struct page_pool_params pp = {
 		.pool_size = 1, .nid = NUMA_NO_NODE, .dma_dir = DMA_FROM_DEVICE,
 		.max_len = PAGE_SIZE, .netdev = ctx->dev, .queue_idx = 0,
 		.flags = PP_FLAG_RX_QUEUE | PP_FLAG_DMA_MAP | PP_FLAG_DMA_SYNC_DEV,
 	};
+	struct mp_test_dma_count *c;
 	struct page_pool *pool;
-	struct device *dev;
 	unsigned int i;
 
-	if (!IS_ENABLED(CONFIG_HAS_DMA))
-		kunit_skip(test, "no DMA");
-	dev = kunit_device_register(test, "mp_cap_dma");
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
-	dev->dma_mask = &dev->coherent_dma_mask;
-	KUNIT_ASSERT_EQ(test, dma_coerce_mask_and_coherent(dev, DMA_BIT_MASK(64)), 0);
-	pp.dev = dev;
+	if (!IS_ENABLED(CONFIG_HAS_DMA) || !IS_ENABLED(CONFIG_PCI))
+		kunit_skip(test, "no DMA on this architecture");
+	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	pp.dev = mp_test_dma_device(test, 0);
+	mp_test_dma_count_start(test, c, pp.dev);
 
 	mp_cap_test_bind(test, 1024, 0, 0);
 	rtnl_lock();
 	pool = page_pool_create(&pp);
 	rtnl_unlock();
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	mp_test_own_pool(test, pool);
 	for (i = 0; i < ARRAY_SIZE(pages); i++) {
 		pages[i] = mp_test_alloc(pool);
 		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
@@ -375,11 +380,15 @@ static void mp_cap_test_dma(struct kunit *test)
 	}
 	for (i = 0; i < ARRAY_SIZE(pages) / 2; i++)
 		mp_test_free(pool, pages[i]);
-	page_pool_destroy(pool);	/* the rest come back after its scrub */
+	mp_test_pool_destroy(test, pool);	/* the rest come back after its scrub */
 	for (; i < ARRAY_SIZE(pages); i++)
 		mp_test_free(pool, pages[i]);
 	mp_cap_test_unbind(test, 0);
 	mp_cap_test_done(test);
+	/* a mapping per page handed out, and each undone */
+	KUNIT_EXPECT_EQ(test, atomic_read(&c->maps), ARRAY_SIZE(pages));
+	KUNIT_EXPECT_EQ(test, atomic_read(&c->unmaps), atomic_read(&c->maps));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&c->mapped_bytes), 0);
 }
 
 /* net.core.mp_default=cap gives queues a cap binding; bad values are
@@ -387,10 +396,11 @@ static void mp_cap_test_dma(struct kunit *test)
  */
 static void mp_cap_test_default(struct kunit *test)
 {
-	const struct ctl_table *provider = &mp_default_sysctl_table[0];
-	const struct ctl_table *pages = &mp_default_sysctl_table[3];
-	const struct ctl_table *device = &mp_default_sysctl_table[4];
-	struct mp_cap_ctx *ctx = test->priv;
+	const struct ctl_table *table = mp_default_table(&init_net);
+	const struct ctl_table *provider = &table[0];
+	const struct ctl_table *pages = &table[3];
+	const struct ctl_table *device = &table[4];
+	struct mp_test_ctx *ctx = test->priv;
 	struct netdev_rx_queue *rxq = __netif_get_rx_queue(ctx->dev, 1);
 	struct mp_cap_binding *b;
 	struct page_pool *pool;
@@ -412,12 +422,12 @@ static void mp_cap_test_default(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, b);
 	KUNIT_EXPECT_EQ(test, mp_cap_stat(b, MP_CAP_STAT_CAP), 512);
 	KUNIT_EXPECT_EQ(test, mp_cap_stat(b, MP_CAP_STAT_DEVICE_BUDGET), 2048);
-	page_pool_destroy(pool);
+	mp_test_pool_destroy(test, pool);
 
 	KUNIT_ASSERT_EQ(test, mp_test_sysctl(provider, "none"), 0);
 	pool = mp_test_pool(test, ctx->dev, 1, 0, NULL);
 	KUNIT_EXPECT_NULL(test, pool->mp_ops);
-	page_pool_destroy(pool);
+	mp_test_pool_destroy(test, pool);
 	KUNIT_EXPECT_EQ(test, mp_test_sysctl(device, "0"), 0);
 	KUNIT_EXPECT_EQ(test, mp_test_sysctl(pages, "1024"), 0);
 	mp_cap_test_done(test);
@@ -438,6 +448,7 @@ static struct kunit_case mp_cap_test_cases[] = {
 static struct kunit_suite mp_cap_test_suite = {
 	.name = "mp_cap",
 	.init = mp_cap_test_init,
+	.exit = mp_test_exit,
 	.test_cases = mp_cap_test_cases,
 };
 

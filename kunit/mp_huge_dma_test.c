@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests of the hugepage provider's DMA mapping, on a KUnit device
- * with a 64-bit DMA mask.
+ * KUnit tests of the hugepage provider's DMA mapping, on the guest's PCI
+ * devices: CONFIG_DMA_API_DEBUG tracks devices on the PCI bus, so every
+ * sync is checked against a live mapping. Mappings are counted through the
+ * dma_map_page and dma_unmap_page tracepoints, so that "one mapping per
+ * huge page" and "nothing left mapped" are counted, not inferred from
+ * addresses (which match without an IOMMU anyway). The devices never see
+ * these mappings: nothing is handed to them.
  *
  * make check boots the x86_64 guest twice for mp_huge_dma: as is, where
  * dma-direct maps a 2 MiB block in one go, and with swiotlb=force, where
- * dma_max_mapping_size() is 256 KiB and the provider maps page by page.
- * CONFIG_DMA_API_DEBUG checks every sync against a live mapping and
- * reports mappings leaked when the test device goes away.
+ * dma_max_mapping_size() is 256 KiB and the provider maps each page as it
+ * is handed out.
  */
 
-#include <kunit/device.h>
 #include <kunit/test.h>
 #include <linux/dma-mapping.h>
 #include <linux/netdevice.h>
@@ -18,40 +21,31 @@
 #include <net/page_pool/helpers.h>
 #include <net/page_pool/mp_huge.h>
 
-#include "mp_huge_test.h"
+#include "mp_test.h"
 
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 
 struct mp_dma_ctx {
+	struct mp_test_ctx t;		/* first: mp_test_init() */
 	struct net_device *dev;
 	struct device *dma_dev;
+	struct mp_test_dma_count count;
 	unsigned long blocks_before;
 };
-
-static struct device *mp_dma_device(struct kunit *test, const char *name)
-{
-	struct device *dev = kunit_device_register(test, name);
-
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
-	dev->dma_mask = &dev->coherent_dma_mask;
-	KUNIT_ASSERT_EQ(test, dma_coerce_mask_and_coherent(dev, DMA_BIT_MASK(64)), 0);
-	return dev;
-}
 
 static int mp_dma_test_init(struct kunit *test)
 {
 	struct mp_dma_ctx *ctx;
 
-	if (!IS_ENABLED(CONFIG_HAS_DMA))
+	if (!IS_ENABLED(CONFIG_HAS_DMA) || !IS_ENABLED(CONFIG_PCI))
 		kunit_skip(test, "no DMA on this architecture");
 
-	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, ctx);
-	mp_huge_flush();
-	ctx->blocks_before = mp_huge_blocks_held();
-	ctx->dev = mp_test_netdev(test);
-	ctx->dma_dev = mp_dma_device(test, "mp_huge_dma");
-	test->priv = ctx;
+	mp_test_init(test, sizeof(*ctx));
+	ctx = test->priv;
+	ctx->dev = ctx->t.dev;
+	ctx->blocks_before = ctx->t.blocks_before;
+	ctx->dma_dev = mp_test_dma_device(test, 0);
+	mp_test_dma_count_start(test, &ctx->count, ctx->dma_dev);
 	return 0;
 }
 
@@ -77,6 +71,8 @@ static struct page_pool *__mp_dma_pool(struct kunit *test,
 	rtnl_lock();
 	pool = page_pool_create(&pp);
 	rtnl_unlock();
+	if (!IS_ERR(pool))
+		mp_test_own_pool(test, pool);
 	return pool;
 }
 
@@ -141,9 +137,9 @@ static void mp_huge_dma_test_addresses(struct kunit *test)
 
 	for (i = 0; i < MP_HUGE_PAGES; i++)
 		mp_test_free(pool, pages[i]);
-	page_pool_destroy(pool);
-	mp_test_unbind(ctx->dev, 0);
-	mp_huge_binding_put(b);
+	mp_test_pool_destroy(test, pool);
+	mp_test_unbind(test, ctx->dev, 0);
+	mp_test_put(test, b);
 	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
 }
 
@@ -155,7 +151,7 @@ static void mp_huge_dma_test_addresses(struct kunit *test)
 static void mp_huge_dma_test_directions(struct kunit *test)
 {
 	struct mp_dma_ctx *ctx = test->priv;
-	struct device *other = mp_dma_device(test, "mp_huge_dma2");
+	struct device *other = mp_test_dma_device(test, 1);
 	struct page_pool *rx, *bidi, *third;
 	struct mp_huge_binding *b;
 	struct page *p, *q;
@@ -180,8 +176,8 @@ static void mp_huge_dma_test_directions(struct kunit *test)
 
 	mp_test_free(rx, p);
 	mp_test_free(bidi, q);
-	page_pool_destroy(rx);
-	page_pool_destroy(bidi);
+	mp_test_pool_destroy(test, rx);
+	mp_test_pool_destroy(test, bidi);
 
 	/* both slots are free again: another device can map */
 	third = mp_dma_pool(test, ctx, 2, other, DMA_FROM_DEVICE);
@@ -189,12 +185,12 @@ static void mp_huge_dma_test_directions(struct kunit *test)
 	p = mp_test_alloc(third);
 	KUNIT_EXPECT_NOT_NULL(test, p);
 	mp_test_free(third, p);
-	page_pool_destroy(third);
+	mp_test_pool_destroy(test, third);
 
-	mp_test_unbind(ctx->dev, 0);
-	mp_test_unbind(ctx->dev, 1);
-	mp_test_unbind(ctx->dev, 2);
-	mp_huge_binding_put(b);
+	mp_test_unbind(test, ctx->dev, 0);
+	mp_test_unbind(test, ctx->dev, 1);
+	mp_test_unbind(test, ctx->dev, 2);
+	mp_test_put(test, b);
 	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
 }
 
@@ -215,7 +211,7 @@ static void mp_huge_dma_test_remap(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, old);
 	held = mp_test_alloc(old);
 	KUNIT_ASSERT_NOT_NULL(test, held);
-	page_pool_destroy(old);		/* scrub: the only user unmaps */
+	mp_test_pool_destroy(test, old);		/* scrub: the only user unmaps */
 
 	new = mp_dma_pool(test, ctx, 0, ctx->dma_dev, DMA_FROM_DEVICE);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, new);
@@ -228,10 +224,11 @@ static void mp_huge_dma_test_remap(struct kunit *test)
 							   page_pool_get_dma_addr(page)));
 		mp_test_free(new, page);
 	}
-	page_pool_destroy(new);
-	mp_test_unbind(ctx->dev, 0);
-	mp_huge_binding_put(b);
+	mp_test_pool_destroy(test, new);
+	mp_test_unbind(test, ctx->dev, 0);
+	mp_test_put(test, b);
 	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&ctx->count.mapped_bytes), 0);
 }
 
 /* Order-0 fallback pages are mapped one by one and unmapped when they go
@@ -260,12 +257,105 @@ static void mp_huge_dma_test_fallback(struct kunit *test)
 	/* half come back before the pool goes, half after its scrub */
 	for (i = 0; i < ARRAY_SIZE(pages) / 2; i++)
 		mp_test_free(pool, pages[i]);
-	page_pool_destroy(pool);
+	mp_test_pool_destroy(test, pool);
 	for (; i < ARRAY_SIZE(pages); i++)
 		mp_test_free(pool, pages[i]);
-	mp_test_unbind(ctx->dev, 0);
-	mp_huge_binding_put(b);
+	mp_test_unbind(test, ctx->dev, 0);
+	mp_test_put(test, b);
 	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->count.maps), ARRAY_SIZE(pages));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&ctx->count.mapped_bytes), 0);
+}
+
+/* One mapping per huge page, made when the block is carved (or when the
+ * first pool of a slot arrives) and kept while pages come and go; none is
+ * left once the binding is gone. Where the device cannot map 2 MiB at once
+ * (swiotlb), each page is mapped as it is handed out and unmapped as it
+ * comes back, so that bounce buffer is held for pages in flight only.
+ */
+static void mp_huge_dma_test_map_count(struct kunit *test)
+{
+	const unsigned int n = MP_HUGE_PAGES + PP_ALLOC_CACHE_REFILL;
+	struct mp_dma_ctx *ctx = test->priv;
+	bool per_page = dma_max_mapping_size(ctx->dma_dev) < SZ_2M;
+	struct mp_test_dma_count *c = &ctx->count;
+	struct mp_huge_binding *b;
+	struct page_pool *pool;
+	struct page **pages;
+	unsigned int i, round;
+
+	pages = kunit_kcalloc(test, n, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	b = mp_test_binding(test, 2, 2, "lifo");
+	mp_test_bind(test, b, ctx->dev, 0);
+	pool = mp_dma_pool(test, ctx, 0, ctx->dma_dev, DMA_FROM_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	KUNIT_EXPECT_EQ(test, atomic_read(&c->maps), per_page ? 0 : 2);
+
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < n; i++) {
+			pages[i] = mp_test_alloc(pool);
+			KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+		}
+		if (per_page)
+			KUNIT_EXPECT_EQ(test, atomic_long_read(&c->mapped_bytes),
+					(long)n * PAGE_SIZE);
+		for (i = 0; i < n; i++)
+			mp_test_free(pool, pages[i]);
+	}
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_FALLBACKS), 0);
+	if (per_page) {
+		KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_DMA_BLOCK_MAPS), 0);
+		KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_DMA_PAGE_MAPS),
+				atomic_read(&c->maps));
+		/* the ring holds one page: mapped while it waits there */
+		KUNIT_EXPECT_LE(test, atomic_long_read(&c->mapped_bytes),
+				(long)PAGE_SIZE);
+	} else {
+		KUNIT_EXPECT_EQ(test, atomic_read(&c->maps), 2);
+		KUNIT_EXPECT_EQ(test, atomic_read(&c->unmaps), 0);
+		KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_DMA_BLOCK_MAPS), 2);
+		KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_DMA_PAGE_MAPS), 0);
+	}
+
+	mp_test_pool_destroy(test, pool);
+	mp_test_unbind(test, ctx->dev, 0);
+	mp_test_put(test, b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+	KUNIT_EXPECT_EQ(test, atomic_read(&c->unmaps), atomic_read(&c->maps));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&c->mapped_bytes), 0);
+}
+
+/* A page lost to another holder is unmapped as it leaves when it had a
+ * mapping of its own, and its block's mapping goes before the page can
+ * return to the page allocator.
+ */
+static void mp_huge_dma_test_lost(struct kunit *test)
+{
+	struct mp_dma_ctx *ctx = test->priv;
+	struct mp_test_dma_count *c = &ctx->count;
+	struct mp_huge_binding *b;
+	struct page_pool *pool;
+	struct page *page;
+
+	b = mp_test_binding(test, 1, 1, "lifo");
+	mp_test_bind(test, b, ctx->dev, 0);
+	pool = mp_dma_pool(test, ctx, 0, ctx->dma_dev, DMA_FROM_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	page = mp_test_alloc(pool);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	get_page(page);
+	mp_test_free(pool, page);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_LOST), 1);
+	KUNIT_EXPECT_EQ(test, page_pool_get_dma_addr(page), 0);
+	put_page(page);			/* still ours: the block is mapped */
+	KUNIT_EXPECT_EQ(test, page_ref_count(page), 1);
+
+	mp_test_pool_destroy(test, pool);
+	mp_test_unbind(test, ctx->dev, 0);
+	mp_test_put(test, b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&c->mapped_bytes), 0);
 }
 
 static struct kunit_case mp_huge_dma_test_cases[] = {
@@ -273,12 +363,15 @@ static struct kunit_case mp_huge_dma_test_cases[] = {
 	KUNIT_CASE(mp_huge_dma_test_directions),
 	KUNIT_CASE_SLOW(mp_huge_dma_test_remap),
 	KUNIT_CASE_SLOW(mp_huge_dma_test_fallback),
+	KUNIT_CASE(mp_huge_dma_test_map_count),
+	KUNIT_CASE(mp_huge_dma_test_lost),
 	{}
 };
 
 static struct kunit_suite mp_huge_dma_test_suite = {
 	.name = "mp_huge_dma",
 	.init = mp_dma_test_init,
+	.exit = mp_test_exit,
 	.test_cases = mp_huge_dma_test_cases,
 };
 

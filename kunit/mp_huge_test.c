@@ -26,213 +26,22 @@
 #include <linux/rtnetlink.h>
 #include <linux/sort.h>
 #include <linux/sysctl.h>
+#include <net/net_namespace.h>
 #include <net/netdev_rx_queue.h>
 #include <net/page_pool/helpers.h>
 #include <net/page_pool/memory_provider.h>
 #include <net/page_pool/mp_huge.h>
 #include <trace/events/page_pool.h>
 
-#include "mp_huge_test.h"
+#include "mp_test.h"
 
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 
 /*** fixture: a registered netdev with MP_TEST_QUEUES rx queues ***/
 
-static netdev_tx_t mp_test_xmit(struct sk_buff *skb, struct net_device *dev)
-{
-	dev_kfree_skb_any(skb);
-	return NETDEV_TX_OK;
-}
-
-static const struct net_device_ops mp_test_netdev_ops = {
-	.ndo_start_xmit = mp_test_xmit,
-};
-
-static void mp_test_netdev_free(void *data)
-{
-	struct net_device *dev = data;
-
-	rtnl_lock();
-	if (dev->reg_state == NETREG_REGISTERED)
-		unregister_netdevice(dev);
-	rtnl_unlock();
-	free_netdev(dev);
-}
-
-struct net_device *mp_test_netdev(struct kunit *test)
-{
-	struct net_device *dev;
-	int err;
-
-	dev = alloc_netdev_mqs(0, "mptest%d", NET_NAME_ENUM, ether_setup,
-			       1, MP_TEST_QUEUES);
-	KUNIT_ASSERT_NOT_NULL(test, dev);
-	dev->netdev_ops = &mp_test_netdev_ops;
-	eth_hw_addr_random(dev);
-
-	rtnl_lock();
-	err = register_netdevice(dev);
-	rtnl_unlock();
-	if (err)
-		free_netdev(dev);
-	KUNIT_ASSERT_EQ(test, err, 0);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-							mp_test_netdev_free,
-							dev), 0);
-	return dev;
-}
-EXPORT_SYMBOL_IF_KUNIT(mp_test_netdev);
-
-struct page_pool *mp_test_pool(struct kunit *test, struct net_device *dev,
-			       unsigned int queue, unsigned int flags,
-			       struct device *dma_dev)
-{
-	struct page_pool_params pp = {
-		.order		= 0,
-		.pool_size	= 1,
-		.nid		= NUMA_NO_NODE,
-		.dev		= dma_dev ?: &dev->dev,
-		.dma_dir	= DMA_FROM_DEVICE,
-		.max_len	= PAGE_SIZE,
-		.netdev		= dev,
-		.queue_idx	= queue,
-		.flags		= PP_FLAG_RX_QUEUE | flags,
-	};
-	struct page_pool *pool;
-
-	rtnl_lock();
-	pool = page_pool_create(&pp);
-	rtnl_unlock();
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
-	return pool;
-}
-EXPORT_SYMBOL_IF_KUNIT(mp_test_pool);
-
-struct mp_huge_binding *mp_test_binding(struct kunit *test, u32 blocks,
-					u32 max_blocks, const char *policy)
-{
-	struct mp_huge_params p = {
-		.blocks		= blocks,
-		.max_blocks	= max_blocks,
-		.nid		= NUMA_NO_NODE,
-	};
-	struct mp_huge_binding *b;
-
-	if (policy)
-		strscpy(p.policy, policy, sizeof(p.policy));
-	b = mp_huge_binding_create(&p, true, NULL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, b);
-	return b;
-}
-EXPORT_SYMBOL_IF_KUNIT(mp_test_binding);
-
-void mp_test_bind(struct kunit *test, struct mp_huge_binding *b,
-		  struct net_device *dev, unsigned int queue)
-{
-	int err;
-
-	rtnl_lock();
-	err = mp_huge_bind_queue(b, dev, queue, NULL);
-	rtnl_unlock();
-	KUNIT_ASSERT_EQ(test, err, 0);
-}
-EXPORT_SYMBOL_IF_KUNIT(mp_test_bind);
-
-void mp_test_unbind(struct net_device *dev, unsigned int queue)
-{
-	rtnl_lock();
-	mp_huge_unbind_queue(__netif_get_rx_queue(dev, queue));
-	rtnl_unlock();
-}
-EXPORT_SYMBOL_IF_KUNIT(mp_test_unbind);
-
-u64 mp_test_stat(struct mp_huge_binding *b, enum mp_huge_stat stat)
-{
-	u64 stats[MP_HUGE_STAT_NUM];
-
-	mp_huge_binding_stats(b, stats);
-	return stats[stat];
-}
-EXPORT_SYMBOL_IF_KUNIT(mp_test_stat);
-
-/* Allocate in the context page_pool expects: BH off, as in NAPI. */
-struct page *mp_test_alloc(struct page_pool *pool)
-{
-	struct page *page;
-
-	local_bh_disable();
-	page = page_pool_alloc_pages(pool, GFP_ATOMIC);
-	local_bh_enable();
-	return page;
-}
-EXPORT_SYMBOL_IF_KUNIT(mp_test_alloc);
-
-void mp_test_free(struct page_pool *pool, struct page *page)
-{
-	local_bh_disable();
-	page_pool_put_full_page(pool, page, false);
-	local_bh_enable();
-}
-EXPORT_SYMBOL_IF_KUNIT(mp_test_free);
-
-/* Return the pages of @pool's alloc cache to the provider, last first. */
-void mp_test_flush_cache(struct page_pool *pool)
-{
-	local_bh_disable();
-	page_pool_update_nid(pool, pool->p.nid);
-	local_bh_enable();
-}
-EXPORT_SYMBOL_IF_KUNIT(mp_test_flush_cache);
-
-/* Wait until every binding made since @blocks_before was read is gone and
- * its huge pages are back: page_pool's release worker retries a destroyed
- * pool every second.
- */
-bool mp_test_wait_home(unsigned long blocks_before)
-{
-	int i;
-
-	for (i = 0; i < 100; i++) {
-		mp_huge_flush();
-		if (mp_huge_blocks_held() == blocks_before)
-			return true;
-		msleep(100);
-	}
-	return false;
-}
-EXPORT_SYMBOL_IF_KUNIT(mp_test_wait_home);
-
-/* Wait for a counter to reach @val, for the same reason. */
-bool mp_test_wait_stat(struct mp_huge_binding *b, enum mp_huge_stat stat,
-		       u64 val)
-{
-	int i;
-
-	for (i = 0; i < 100; i++) {
-		if (mp_test_stat(b, stat) == val)
-			return true;
-		msleep(100);
-	}
-	return false;
-}
-EXPORT_SYMBOL_IF_KUNIT(mp_test_wait_stat);
-
-struct mp_huge_test_ctx {
-	struct net_device *dev;
-	unsigned long blocks_before;
-};
-
 static int mp_huge_test_init(struct kunit *test)
 {
-	struct mp_huge_test_ctx *ctx;
-
-	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, ctx);
-	mp_huge_flush();
-	ctx->blocks_before = mp_huge_blocks_held();
-	ctx->dev = mp_test_netdev(test);
-	test->priv = ctx;
-	return 0;
+	return mp_test_init(test, sizeof(struct mp_test_ctx));
 }
 
 static int cmp_ulong(const void *a, const void *b)
@@ -250,7 +59,7 @@ static int cmp_ulong(const void *a, const void *b)
  */
 static void mp_huge_test_carve(struct kunit *test)
 {
-	struct mp_huge_test_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 	struct mp_huge_binding *b;
 	struct page_pool *pool;
 	struct page **pages;
@@ -295,19 +104,19 @@ static void mp_huge_test_carve(struct kunit *test)
 
 	for (i = 0; i < MP_HUGE_PAGES; i++)
 		mp_test_free(pool, pages[i]);
-	page_pool_destroy(pool);
+	mp_test_pool_destroy(test, pool);
 	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_INFLIGHT), 0);
 	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_FREE),
 			MP_HUGE_PAGES);
-	mp_test_unbind(ctx->dev, 0);
-	mp_huge_binding_put(b);
+	mp_test_unbind(test, ctx->dev, 0);
+	mp_test_put(test, b);
 	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
 }
 
 /* A refill fills the pool's alloc cache in one batch. */
 static void mp_huge_test_batch_refill(struct kunit *test)
 {
-	struct mp_huge_test_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 	struct mp_huge_binding *b;
 	struct page_pool *pool;
 	struct page *page;
@@ -326,16 +135,16 @@ static void mp_huge_test_batch_refill(struct kunit *test)
 			PP_ALLOC_CACHE_REFILL);
 
 	mp_test_free(pool, page);
-	page_pool_destroy(pool);
-	mp_test_unbind(ctx->dev, 1);
-	mp_huge_binding_put(b);
+	mp_test_pool_destroy(test, pool);
+	mp_test_unbind(test, ctx->dev, 1);
+	mp_test_put(test, b);
 	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
 }
 
 /* The page the provider got back last is the first the pool hands out. */
 static void mp_huge_test_lifo_order(struct kunit *test)
 {
-	struct mp_huge_test_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 	struct page *pages[PP_ALLOC_CACHE_REFILL];
 	struct mp_huge_binding *b;
 	struct page_pool *pool;
@@ -364,9 +173,9 @@ static void mp_huge_test_lifo_order(struct kunit *test)
 
 	for (i = 0; i < ARRAY_SIZE(pages); i++)
 		mp_test_free(pool, pages[i]);
-	page_pool_destroy(pool);
-	mp_test_unbind(ctx->dev, 0);
-	mp_huge_binding_put(b);
+	mp_test_pool_destroy(test, pool);
+	mp_test_unbind(test, ctx->dev, 0);
+	mp_test_put(test, b);
 	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
 }
 
@@ -375,7 +184,7 @@ static void mp_huge_test_lifo_order(struct kunit *test)
  */
 static void mp_huge_test_extra_ref(struct kunit *test)
 {
-	struct mp_huge_test_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 	struct mp_huge_binding *b;
 	struct page_pool *pool;
 	struct page *page;
@@ -389,18 +198,78 @@ static void mp_huge_test_extra_ref(struct kunit *test)
 	get_page(page);			/* e.g. spliced into a pipe */
 	mp_test_free(pool, page);
 	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_LOST), 1);
-	KUNIT_EXPECT_EQ(test, page_ref_count(page), 1);
+	/* the pipe's reference, and the binding's until the block goes */
+	KUNIT_EXPECT_EQ(test, page_ref_count(page), 2);
 	KUNIT_EXPECT_FALSE(test, page_pool_page_is_pp(page));
 	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_FREE),
 			MP_HUGE_PAGES - PP_ALLOC_CACHE_REFILL);
 
-	page_pool_destroy(pool);
+	mp_test_pool_destroy(test, pool);
 	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_FREE),
 			MP_HUGE_PAGES - 1);
-	mp_test_unbind(ctx->dev, 0);
-	mp_huge_binding_put(b);
+	mp_test_unbind(test, ctx->dev, 0);
+	mp_test_put(test, b);
 	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+	KUNIT_EXPECT_EQ(test, page_ref_count(page), 1);
 	put_page(page);			/* the pipe lets go: back to buddy */
+}
+
+/* A page lost to another holder stays ours until its block goes back.
+ * When that holder frees it, it must not return to the page allocator: the
+ * block's DMA mapping still covers it, and the order-0 fallback could hand
+ * it out again, inside a block the binding holds, to be counted home twice.
+ */
+static void mp_huge_test_lost_home_once(struct kunit *test)
+{
+	const unsigned int more = 2 * PP_ALLOC_CACHE_REFILL;
+	struct mp_test_ctx *ctx = test->priv;
+	unsigned long base, pfn;
+	struct mp_huge_binding *b;
+	struct page_pool *pool;
+	struct page **pages;
+	struct page *lost;
+	unsigned int i, n, inside = 0;
+
+	pages = kunit_kcalloc(test, MP_HUGE_PAGES + more, sizeof(*pages),
+			      GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	b = mp_test_binding(test, 1, 2, "lifo");
+	mp_test_fail_huge_pages(test);	/* no growth: fallback after the block */
+	mp_test_bind(test, b, ctx->dev, 0);
+	pool = mp_test_pool(test, ctx->dev, 0, 0, NULL);
+
+	lost = mp_test_alloc(pool);
+	KUNIT_ASSERT_NOT_NULL(test, lost);
+	base = ALIGN_DOWN(page_to_pfn(lost), MP_HUGE_PAGES);
+	get_page(lost);			/* e.g. spliced into a pipe */
+	mp_test_free(pool, lost);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_LOST), 1);
+	put_page(lost);			/* the pipe lets go */
+	KUNIT_EXPECT_EQ_MSG(test, page_ref_count(lost), 1,
+			    "a lost page went back to the page allocator while its block is held");
+
+	/* the rest of the block, then fallback pages: none may lie inside */
+	for (n = 0; n < MP_HUGE_PAGES - 1 + more; n++) {
+		pages[n] = mp_test_alloc(pool);
+		KUNIT_ASSERT_NOT_NULL(test, pages[n]);
+		pfn = page_to_pfn(pages[n]);
+		if (n >= MP_HUGE_PAGES - 1 && pfn >= base &&
+		    pfn < base + MP_HUGE_PAGES)
+			inside++;
+	}
+	KUNIT_EXPECT_EQ_MSG(test, inside, 0,
+			    "fallback pages inside the binding's block");
+	KUNIT_EXPECT_GT(test, mp_test_stat(b, MP_HUGE_STAT_FALLBACKS), 0);
+
+	for (i = 0; i < n; i++)
+		mp_test_free(pool, pages[i]);
+	mp_test_pool_destroy(test, pool);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_INFLIGHT), 0);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_FREE),
+			MP_HUGE_PAGES - 1);
+	mp_test_unbind(test, ctx->dev, 0);
+	mp_test_put(test, b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
 }
 
 /* Pool destroyed and queue unbound while an application still holds
@@ -409,7 +278,7 @@ static void mp_huge_test_extra_ref(struct kunit *test)
  */
 static void mp_huge_test_destroy_inflight(struct kunit *test)
 {
-	struct mp_huge_test_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 	struct page *held[8];
 	struct mp_huge_binding *b;
 	struct page_pool *pool;
@@ -423,9 +292,9 @@ static void mp_huge_test_destroy_inflight(struct kunit *test)
 		KUNIT_ASSERT_NOT_NULL(test, held[i]);
 	}
 
-	page_pool_destroy(pool);
-	mp_test_unbind(ctx->dev, 2);
-	mp_huge_binding_put(b);
+	mp_test_pool_destroy(test, pool);
+	mp_test_unbind(test, ctx->dev, 2);
+	mp_test_put(test, b);
 	mp_huge_flush();
 	/* the pool's reference keeps the binding and its blocks */
 	KUNIT_EXPECT_EQ(test, mp_huge_blocks_held(), ctx->blocks_before + 2);
@@ -443,7 +312,7 @@ static void mp_huge_test_destroy_inflight(struct kunit *test)
  */
 static void mp_huge_test_growth(struct kunit *test)
 {
-	struct mp_huge_test_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 	const unsigned int want = 3 * MP_HUGE_PAGES + PP_ALLOC_CACHE_REFILL;
 	struct mp_huge_binding *b;
 	struct page_pool *pool;
@@ -470,45 +339,18 @@ static void mp_huge_test_growth(struct kunit *test)
 
 	for (i = 0; i < want; i++)
 		mp_test_free(pool, pages[i]);
-	page_pool_destroy(pool);
-	mp_test_unbind(ctx->dev, 3);
-	mp_huge_binding_put(b);
+	mp_test_pool_destroy(test, pool);
+	mp_test_unbind(test, ctx->dev, 3);
+	mp_test_put(test, b);
 	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
 }
-
-#ifdef CONFIG_FAULT_INJECTION
-static void mp_test_fail_huge_pages_off(void *data)
-{
-	mp_huge_fail_block.probability = 0;
-	atomic_set(&mp_huge_fail_block.times, 1);
-}
-
-/* Every huge page allocation fails, the worker's included, until the test
- * ends.
- */
-void mp_test_fail_huge_pages(struct kunit *test)
-{
-	mp_huge_fail_block.probability = 100;
-	mp_huge_fail_block.interval = 1;
-	mp_huge_fail_block.verbose = 0;
-	atomic_set(&mp_huge_fail_block.times, -1);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mp_test_fail_huge_pages_off,
-							NULL), 0);
-}
-#else
-void mp_test_fail_huge_pages(struct kunit *test)
-{
-	kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
-}
-#endif
-EXPORT_SYMBOL_IF_KUNIT(mp_test_fail_huge_pages);
 
 /* No huge page to be had: every refill is served from the page allocator
  * and the pool never fails.
  */
 static void mp_huge_test_fallback(struct kunit *test)
 {
-	struct mp_huge_test_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 	struct page *pages[3 * PP_ALLOC_CACHE_REFILL];
 	struct mp_huge_binding *b;
 	struct page_pool *pool;
@@ -531,16 +373,16 @@ static void mp_huge_test_fallback(struct kunit *test)
 
 	for (i = 0; i < ARRAY_SIZE(pages); i++)
 		mp_test_free(pool, pages[i]);
-	page_pool_destroy(pool);
-	mp_test_unbind(ctx->dev, 0);
-	mp_huge_binding_put(b);
+	mp_test_pool_destroy(test, pool);
+	mp_test_unbind(test, ctx->dev, 0);
+	mp_test_put(test, b);
 	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
 }
 
 /* Two queues of one device share a binding; another device may not. */
 static void mp_huge_test_shared(struct kunit *test)
 {
-	struct mp_huge_test_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 	struct net_device *other = mp_test_netdev(test);
 	struct page_pool *p0, *p1;
 	struct mp_huge_binding *b;
@@ -554,7 +396,7 @@ static void mp_huge_test_shared(struct kunit *test)
 	err = mp_huge_bind_queue(b, other, 0, NULL);
 	KUNIT_EXPECT_EQ(test, err, -EINVAL);
 	err = mp_huge_bind_queue(b, ctx->dev, 0, NULL);
-	KUNIT_EXPECT_EQ(test, err, -EEXIST);
+	KUNIT_EXPECT_EQ(test, err, -EBUSY);
 	err = mp_huge_bind_queue(b, ctx->dev, MP_TEST_QUEUES, NULL);
 	KUNIT_EXPECT_EQ(test, err, -ERANGE);
 	rtnl_unlock();
@@ -572,11 +414,11 @@ static void mp_huge_test_shared(struct kunit *test)
 
 	mp_test_free(p0, a);
 	mp_test_free(p1, c);
-	page_pool_destroy(p0);
-	page_pool_destroy(p1);
-	mp_test_unbind(ctx->dev, 0);
-	mp_test_unbind(ctx->dev, 1);
-	mp_huge_binding_put(b);
+	mp_test_pool_destroy(test, p0);
+	mp_test_pool_destroy(test, p1);
+	mp_test_unbind(test, ctx->dev, 0);
+	mp_test_unbind(test, ctx->dev, 1);
+	mp_test_put(test, b);
 	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
 }
 
@@ -591,7 +433,7 @@ static void mp_test_count_bypass(void *data, const struct page_pool *pool,
 /* A pool the provider cannot serve keeps the page allocator, and says why. */
 static void mp_huge_test_bypass(struct kunit *test)
 {
-	struct mp_huge_test_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 	struct page_pool_params pp = {
 		.order		= 1,
 		.pool_size	= 16,
@@ -615,9 +457,10 @@ static void mp_huge_test_bypass(struct kunit *test)
 	unregister_trace_page_pool_mp_bypass(mp_test_count_bypass, &bypassed);
 	tracepoint_synchronize_unregister();
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pool);
+	mp_test_own_pool(test, pool);
 	KUNIT_EXPECT_NULL(test, pool->mp_ops);
 	KUNIT_EXPECT_EQ(test, bypassed, 1);
-	page_pool_destroy(pool);
+	mp_test_pool_destroy(test, pool);
 
 	/* a queue index past the device's queues is refused */
 	pp.order = 0;
@@ -627,22 +470,22 @@ static void mp_huge_test_bypass(struct kunit *test)
 	rtnl_unlock();
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(pool), -EINVAL);
 
-	mp_test_unbind(ctx->dev, 0);
-	mp_huge_binding_put(b);
+	mp_test_unbind(test, ctx->dev, 0);
+	mp_test_put(test, b);
 	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
 }
 
 /* Unregistering the device unbinds its queues (the uninstall op). */
 static void mp_huge_test_unregister(struct kunit *test)
 {
-	struct mp_huge_test_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 	struct net_device *dev = mp_test_netdev(test);
 	struct mp_huge_binding *b;
 
 	b = mp_test_binding(test, 1, 1, "lifo");
 	mp_test_bind(test, b, dev, 0);
 	mp_test_bind(test, b, dev, MP_TEST_QUEUES - 1);
-	mp_huge_binding_put(b);
+	mp_test_put(test, b);
 
 	rtnl_lock();
 	unregister_netdevice(dev);
@@ -655,7 +498,7 @@ static void mp_huge_test_unregister(struct kunit *test)
 /* Trim gives back whole every block whose pages are all home. */
 static void mp_huge_test_trim(struct kunit *test)
 {
-	struct mp_huge_test_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 	struct mp_huge_binding *b;
 	struct page_pool *pool;
 	struct page *page;
@@ -674,56 +517,26 @@ static void mp_huge_test_trim(struct kunit *test)
 
 	/* destroying the pool empties its cache and ring into the binding */
 	mp_test_free(pool, page);
-	page_pool_destroy(pool);
+	mp_test_pool_destroy(test, pool);
 	mp_huge_trim(b);
 	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS), 0);
 	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_FREE), 0);
 	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS_RETURNED), 2);
 
-	mp_test_unbind(ctx->dev, 0);
-	mp_huge_binding_put(b);
+	mp_test_unbind(test, ctx->dev, 0);
+	mp_test_put(test, b);
 	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
 }
 
 /*** sysctl defaults ***/
 
-int mp_test_sysctl(const struct ctl_table *table, const char *val)
-{
-	char buf[64];
-	size_t len = strscpy(buf, val, sizeof(buf));
-	loff_t pos = 0;
-
-	return table->proc_handler(table, 1, buf, &len, &pos);
-}
-EXPORT_SYMBOL_IF_KUNIT(mp_test_sysctl);
-
-static void mp_test_sysctl_read(const struct ctl_table *table, char *buf,
-				size_t size)
-{
-	size_t len = size;
-	loff_t pos = 0;
-
-	memset(buf, 0, size);
-	table->proc_handler(table, 0, buf, &len, &pos);
-	strim(buf);
-}
-
-void mp_test_expect_sysctl(struct kunit *test, const struct ctl_table *table,
-			   const char *want)
-{
-	char buf[64];
-
-	mp_test_sysctl_read(table, buf, sizeof(buf));
-	KUNIT_EXPECT_STREQ(test, buf, want);
-}
-EXPORT_SYMBOL_IF_KUNIT(mp_test_expect_sysctl);
-
 /* Bad values are refused and change nothing; good ones are taken. */
 static void mp_huge_test_sysctl(struct kunit *test)
 {
-	const struct ctl_table *provider = &mp_default_sysctl_table[0];
-	const struct ctl_table *blocks = &mp_default_sysctl_table[1];
-	const struct ctl_table *max = &mp_default_sysctl_table[2];
+	const struct ctl_table *table = mp_default_table(&init_net);
+	const struct ctl_table *provider = &table[0];
+	const struct ctl_table *blocks = &table[1];
+	const struct ctl_table *max = &table[2];
 	char old_blocks[16], old_max[16];
 
 	mp_test_sysctl_read(blocks, old_blocks, sizeof(old_blocks));
@@ -762,9 +575,10 @@ static void mp_huge_test_sysctl(struct kunit *test)
  */
 static void mp_huge_test_default(struct kunit *test)
 {
-	const struct ctl_table *provider = &mp_default_sysctl_table[0];
-	const struct ctl_table *blocks = &mp_default_sysctl_table[1];
-	struct mp_huge_test_ctx *ctx = test->priv;
+	const struct ctl_table *table = mp_default_table(&init_net);
+	const struct ctl_table *provider = &table[0];
+	const struct ctl_table *blocks = &table[1];
+	struct mp_test_ctx *ctx = test->priv;
 	struct netdev_rx_queue *rxq = __netif_get_rx_queue(ctx->dev, 1);
 	struct mp_huge_binding *b, *b2;
 	struct page_pool *pool;
@@ -787,12 +601,12 @@ static void mp_huge_test_default(struct kunit *test)
 	page = mp_test_alloc(pool);
 	KUNIT_EXPECT_NOT_NULL(test, page);
 	mp_test_free(pool, page);
-	page_pool_destroy(pool);
+	mp_test_pool_destroy(test, pool);
 
 	/* same defaults: the next pool keeps the binding */
 	pool = mp_test_pool(test, ctx->dev, 1, 0, NULL);
 	KUNIT_EXPECT_PTR_EQ(test, pool->mp_priv, (void *)b);
-	page_pool_destroy(pool);
+	mp_test_pool_destroy(test, pool);
 
 	/* new defaults: a new binding; "none": no provider */
 	KUNIT_ASSERT_EQ(test, mp_test_sysctl(blocks, "0"), 0);
@@ -802,13 +616,13 @@ static void mp_huge_test_default(struct kunit *test)
 	rtnl_unlock();
 	KUNIT_EXPECT_NOT_NULL(test, b2);
 	KUNIT_EXPECT_PTR_NE(test, (void *)b2, (void *)b);
-	page_pool_destroy(pool);
+	mp_test_pool_destroy(test, pool);
 
 	KUNIT_ASSERT_EQ(test, mp_test_sysctl(provider, "none"), 0);
 	pool = mp_test_pool(test, ctx->dev, 1, 0, NULL);
 	KUNIT_EXPECT_NULL(test, pool->mp_ops);
 	KUNIT_EXPECT_NULL(test, rxq->mp_params.mp_ops);
-	page_pool_destroy(pool);
+	mp_test_pool_destroy(test, pool);
 
 	KUNIT_EXPECT_EQ(test, mp_test_sysctl(blocks, old_blocks), 0);
 	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
@@ -819,6 +633,7 @@ static struct kunit_case mp_huge_test_cases[] = {
 	KUNIT_CASE(mp_huge_test_batch_refill),
 	KUNIT_CASE(mp_huge_test_lifo_order),
 	KUNIT_CASE(mp_huge_test_extra_ref),
+	KUNIT_CASE(mp_huge_test_lost_home_once),
 	KUNIT_CASE_SLOW(mp_huge_test_destroy_inflight),
 	KUNIT_CASE(mp_huge_test_growth),
 	KUNIT_CASE(mp_huge_test_fallback),
@@ -834,6 +649,7 @@ static struct kunit_case mp_huge_test_cases[] = {
 static struct kunit_suite mp_huge_test_suite = {
 	.name = "mp_huge",
 	.init = mp_huge_test_init,
+	.exit = mp_test_exit,
 	.test_cases = mp_huge_test_cases,
 };
 

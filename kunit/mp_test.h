@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Helpers shared by the memory provider KUnit suites (mp_huge_test.c). */
-#ifndef _MP_HUGE_TEST_H
-#define _MP_HUGE_TEST_H
+/*
+ * Fixtures shared by the memory provider KUnit suites (mp_test.c). Pools,
+ * bindings and queue bindings made through them are KUnit resources,
+ * released in reverse order when a test ends however it ends; the *_put,
+ * *_destroy and *_unbind helpers release one early.
+ */
+#ifndef _MP_TEST_H
+#define _MP_TEST_H
 
 #include <kunit/test.h>
 #include <net/page_pool/mp_huge.h>
@@ -10,17 +15,57 @@
 
 #define MP_TEST_QUEUES	4
 
+struct ctl_table;
 struct page_pool;
+
+/**
+ * struct mp_test_ctx - what every provider suite's context starts with
+ * @dev: a registered netdev with MP_TEST_QUEUES rx queues
+ * @blocks_before: huge pages held before the test
+ * @cap_before: capped pages held before the test
+ */
+struct mp_test_ctx {
+	struct net_device *dev;
+	unsigned long blocks_before;
+	unsigned long cap_before;
+};
+
+/**
+ * struct mp_test_dma_count - DMA mappings of one device, counted through
+ * the dma_map_page and dma_unmap_page tracepoints
+ * @dev: the device
+ * @maps: mappings made
+ * @unmaps: mappings undone
+ * @mapped_bytes: mapped and not unmapped
+ */
+struct mp_test_dma_count {
+	struct device *dev;
+	atomic_t maps;
+	atomic_t unmaps;
+	atomic_long_t mapped_bytes;
+};
+
+struct device *mp_test_dma_device(struct kunit *test, unsigned int nth);
+void mp_test_dma_count_start(struct kunit *test, struct mp_test_dma_count *c,
+			     struct device *dev);
+
+int mp_test_init(struct kunit *test, size_t size);
+void mp_test_exit(struct kunit *test);
 
 struct net_device *mp_test_netdev(struct kunit *test);
 struct page_pool *mp_test_pool(struct kunit *test, struct net_device *dev,
 			       unsigned int queue, unsigned int flags,
 			       struct device *dma_dev);
+void mp_test_own_pool(struct kunit *test, struct page_pool *pool);
+void mp_test_pool_destroy(struct kunit *test, struct page_pool *pool);
 struct mp_huge_binding *mp_test_binding(struct kunit *test, u32 blocks,
 					u32 max_blocks, const char *policy);
+void mp_test_own_binding(struct kunit *test, struct mp_huge_binding *b);
+void mp_test_put(struct kunit *test, struct mp_huge_binding *b);
 void mp_test_bind(struct kunit *test, struct mp_huge_binding *b,
 		  struct net_device *dev, unsigned int queue);
-void mp_test_unbind(struct net_device *dev, unsigned int queue);
+void mp_test_unbind(struct kunit *test, struct net_device *dev,
+		    unsigned int queue);
 u64 mp_test_stat(struct mp_huge_binding *b, enum mp_huge_stat stat);
 struct page *mp_test_alloc(struct page_pool *pool);
 void mp_test_free(struct page_pool *pool, struct page *page);
@@ -30,7 +75,9 @@ bool mp_test_wait_stat(struct mp_huge_binding *b, enum mp_huge_stat stat,
 		       u64 val);
 void mp_test_fail_huge_pages(struct kunit *test);
 int mp_test_sysctl(const struct ctl_table *table, const char *val);
+void mp_test_sysctl_read(const struct ctl_table *table, char *buf,
+			 size_t size);
 void mp_test_expect_sysctl(struct kunit *test, const struct ctl_table *table,
 			   const char *want);
 
-#endif
+#endif /* _MP_TEST_H */

@@ -52,7 +52,7 @@
 #include <net/page_pool/mp_huge.h>
 #include <net/page_pool/pp_policy.h>
 
-#include "mp_huge_test.h"
+#include "mp_test.h"
 
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 
@@ -302,7 +302,7 @@ static void pp_bench_unbind(struct pp_bench *bench, struct mp_huge_binding *b,
 	unsigned int q;
 
 	for (q = 0; q < queues; q++)
-		mp_test_unbind(bench->dev, q);
+		mp_test_unbind(bench->test, bench->dev, q);
 	mp_huge_binding_put(b);
 	mp_huge_flush();
 }

@@ -13,19 +13,22 @@
 #include <kunit/visibility.h>
 #include <linux/bitmap.h>
 #include <linux/completion.h>
+#include <linux/delay.h>
 #include <linux/cpu.h>
 #include <linux/cpumask.h>
 #include <linux/kthread.h>
 #include <linux/workqueue.h>
 #include <linux/netdevice.h>
 #include <linux/prandom.h>
+#include <linux/sort.h>
+#include <net/netlink.h>
 #include <linux/sysctl.h>
 #include <linux/xarray.h>
 #include <net/page_pool/helpers.h>
 #include <net/page_pool/mp_huge.h>
 #include <net/page_pool/pp_policy.h>
 
-#include "mp_huge_test.h"
+#include "mp_test.h"
 
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 
@@ -55,33 +58,20 @@ static const char *pp_test_policy_name(struct kunit *test)
 	return NULL;
 }
 
-struct pp_test_ctx {
-	struct net_device *dev;
-	unsigned long blocks_before;
-};
-
 static int pp_test_init(struct kunit *test)
 {
-	struct pp_test_ctx *ctx;
-
-	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, ctx);
-	mp_huge_flush();
-	ctx->blocks_before = mp_huge_blocks_held();
-	ctx->dev = mp_test_netdev(test);
-	test->priv = ctx;
-	return 0;
+	return mp_test_init(test, sizeof(struct mp_test_ctx));
 }
 
 static void pp_test_teardown(struct kunit *test, struct mp_huge_binding *b,
 			     struct page_pool *pool, unsigned int queue)
 {
-	struct pp_test_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 
-	page_pool_destroy(pool);
+	mp_test_pool_destroy(test, pool);
 	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_INFLIGHT), 0);
-	mp_test_unbind(ctx->dev, queue);
-	mp_huge_binding_put(b);
+	mp_test_unbind(test, ctx->dev, queue);
+	mp_test_put(test, b);
 	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
 }
 
@@ -140,13 +130,13 @@ static void pp_test_registry_default(struct kunit *test)
 	pp_test_expect_default(test, "percpu");
 	b = mp_test_binding(test, 0, 1, NULL);
 	KUNIT_EXPECT_STREQ(test, mp_huge_binding_policy(b), "percpu");
-	mp_huge_binding_put(b);
+	mp_test_put(test, b);
 
 	KUNIT_ASSERT_EQ(test, pp_test_sysctl_default(CONFIG_PP_POLICY_DEFAULT), 0);
 	b = mp_test_binding(test, 0, 1, NULL);
 	KUNIT_EXPECT_STREQ(test, mp_huge_binding_policy(b),
 			   CONFIG_PP_POLICY_DEFAULT);
-	mp_huge_binding_put(b);
+	mp_test_put(test, b);
 	mp_huge_flush();
 }
 
@@ -171,32 +161,61 @@ static void pp_test_registry_register(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pp_policy_register(&dup), -EEXIST);
 }
 
-/* The debugfs policy_params syntax. */
+/* Each policy takes its own parameters and refuses the others, and bad
+ * values, so that a request that would be silently ignored fails instead;
+ * a refused binding is not made.
+ */
 static void pp_test_registry_params(struct kunit *test)
 {
-	struct pp_policy_params p;
-	char buf[64];
-	u32 id;
+	static const struct {
+		const char *policy;
+		struct pp_policy_params p;
+		int err;
+	} cases[] = {
+		{ "lifo", { .set = 0 }, 0 },
+		{ "lifo", { .set = PP_POLICY_BUDGET, .budget = 1 }, -EINVAL },
+		{ "budget", { .set = PP_POLICY_BUDGET, .budget = 0 }, 0 },
+		{ "budget", { .set = PP_POLICY_MAGAZINE, .magazine = 8 }, -EINVAL },
+		{ "budget", { .set = PP_POLICY_DEPOT, .depot = 3 }, -EINVAL },
+		{ "percpu", { .set = PP_POLICY_MAGAZINE | PP_POLICY_DEPOT,
+			      .magazine = 8, .depot = 3 }, 0 },
+		{ "percpu", { .set = PP_POLICY_BUDGET, .budget = 1 }, -EINVAL },
+		{ "percpu", { .set = PP_POLICY_MAGAZINE, .magazine = 0 }, -EINVAL },
+		{ "percpu", { .set = PP_POLICY_MAGAZINE, .magazine = 4096 }, -EINVAL },
+		{ "percpu", { .set = PP_POLICY_DEPOT, .depot = 1 << 20 }, -EINVAL },
+		{ "percpu", { .set = BIT(7) }, -EINVAL },
+	};
+	struct netlink_ext_ack extack = {};
+	const struct pp_policy_ops *ops;
+	struct mp_huge_binding *b;
+	struct mp_huge_params p;
+	unsigned int i;
 
-	strscpy(buf, "7 budget=0 depot=3\n", sizeof(buf));
-	KUNIT_EXPECT_EQ(test, mp_huge_parse_policy_params(buf, &id, &p), 0);
-	KUNIT_EXPECT_EQ(test, id, 7);
-	KUNIT_EXPECT_EQ(test, p.set, PP_POLICY_BUDGET | PP_POLICY_DEPOT);
-	KUNIT_EXPECT_EQ(test, p.budget, 0);
-	KUNIT_EXPECT_EQ(test, p.depot, 3);
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		ops = pp_policy_get(cases[i].policy);
+		if (!ops) {
+			kunit_info(test, "policy %s not registered: case %u not run\n",
+				   cases[i].policy, i);
+			continue;
+		}
+		memset(&extack, 0, sizeof(extack));
+		KUNIT_EXPECT_EQ_MSG(test, pp_policy_check_params(ops, &cases[i].p,
+								 &extack),
+				    cases[i].err, "case %u (%s)", i, cases[i].policy);
+		if (cases[i].err)
+			KUNIT_EXPECT_NOT_NULL_MSG(test, extack._msg, "case %u", i);
+		pp_policy_put(ops);
 
-	strscpy(buf, "7", sizeof(buf));
-	KUNIT_EXPECT_EQ(test, mp_huge_parse_policy_params(buf, &id, &p), -EINVAL);
-	strscpy(buf, "x budget=1", sizeof(buf));
-	KUNIT_EXPECT_EQ(test, mp_huge_parse_policy_params(buf, &id, &p), -EINVAL);
-	strscpy(buf, "7 budget=-1", sizeof(buf));
-	KUNIT_EXPECT_EQ(test, mp_huge_parse_policy_params(buf, &id, &p), -EINVAL);
-	strscpy(buf, "7 budget=1 budget=2", sizeof(buf));
-	KUNIT_EXPECT_EQ(test, mp_huge_parse_policy_params(buf, &id, &p), -EINVAL);
-	strscpy(buf, "7 colour=blue", sizeof(buf));
-	KUNIT_EXPECT_EQ(test, mp_huge_parse_policy_params(buf, &id, &p), -EINVAL);
-	strscpy(buf, "7 budget", sizeof(buf));
-	KUNIT_EXPECT_EQ(test, mp_huge_parse_policy_params(buf, &id, &p), -EINVAL);
+		p = (struct mp_huge_params){ .max_blocks = 1,
+					     .nid = NUMA_NO_NODE,
+					     .policy_params = cases[i].p };
+		strscpy(p.policy, cases[i].policy, sizeof(p.policy));
+		b = mp_huge_binding_create(&p, false, NULL);
+		KUNIT_EXPECT_EQ_MSG(test, PTR_ERR_OR_ZERO(b), cases[i].err,
+				    "binding for case %u", i);
+		if (!IS_ERR(b))
+			mp_huge_binding_put(b);
+	}
 }
 
 static struct kunit_case pp_policy_registry_cases[] = {
@@ -210,6 +229,7 @@ static struct kunit_case pp_policy_registry_cases[] = {
 static struct kunit_suite pp_policy_registry_suite = {
 	.name = "pp_policy_registry",
 	.init = pp_test_init,
+	.exit = mp_test_exit,
 	.test_cases = pp_policy_registry_cases,
 };
 
@@ -228,7 +248,7 @@ struct pp_test_pages {
 static void pp_test_contract_once(struct kunit *test)
 {
 	const char *policy = pp_test_policy_name(test);
-	struct pp_test_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 	struct mp_huge_binding *b;
 	struct page_pool *pool;
 	unsigned long *seen, base = 0;
@@ -277,7 +297,7 @@ static void pp_test_contract_random(struct kunit *test)
 {
 	const char *policy = pp_test_policy_name(test);
 	const unsigned int max_held = 3 * MP_HUGE_PAGES;
-	struct pp_test_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 	struct page_pool *pools[2];
 	struct mp_huge_binding *b;
 	struct rnd_state rnd;
@@ -328,8 +348,8 @@ static void pp_test_contract_random(struct kunit *test)
 	while (n--)
 		mp_test_free(pools[owner[n]], held[n]);
 	xa_destroy(&out);
-	page_pool_destroy(pools[1]);
-	mp_test_unbind(ctx->dev, 1);
+	mp_test_pool_destroy(test, pools[1]);
+	mp_test_unbind(test, ctx->dev, 1);
 	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_LOST), 0);
 	pp_test_teardown(test, b, pools[0], 0);
 }
@@ -340,7 +360,7 @@ static void pp_test_contract_random(struct kunit *test)
 static void pp_test_contract_drain(struct kunit *test)
 {
 	const char *policy = pp_test_policy_name(test);
-	struct pp_test_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 	const unsigned int n = 4 * PP_ALLOC_CACHE_REFILL;
 	struct mp_huge_binding *b;
 	struct page_pool *pool;
@@ -357,7 +377,7 @@ static void pp_test_contract_drain(struct kunit *test)
 		pages[i] = mp_test_alloc(pool);
 	for (i = 0; i < n; i++)
 		mp_test_free(pool, pages[i]);
-	page_pool_destroy(pool);
+	mp_test_pool_destroy(test, pool);
 
 	free = mp_test_stat(b, MP_HUGE_STAT_PAGES_FREE);
 	parked = mp_test_stat(b, MP_HUGE_STAT_PAGES_PARKED);
@@ -368,9 +388,99 @@ static void pp_test_contract_drain(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_REFILLS),
 			n / PP_ALLOC_CACHE_REFILL);
 
-	mp_test_unbind(ctx->dev, 2);
-	mp_huge_binding_put(b);
+	mp_test_unbind(test, ctx->dev, 2);
+	mp_test_put(test, b);
 	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+}
+
+/* Only pages of the binding's blocks enter the policy's store: a pool
+ * without DMA that frees more order-0 fallback pages than the binding has
+ * block pages leaves exactly the block's pages home, the fallback pages
+ * go back to the page allocator, and the store stays within its capacity.
+ */
+static void pp_test_contract_fallback(struct kunit *test)
+{
+	const unsigned int n = MP_HUGE_PAGES + 3 * PP_ALLOC_CACHE_REFILL;
+	const char *policy = pp_test_policy_name(test);
+	struct mp_test_ctx *ctx = test->priv;
+	struct mp_huge_binding *b;
+	struct page_pool *pool;
+	struct page **pages;
+	unsigned int i;
+
+	pages = kunit_kcalloc(test, n, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	b = mp_test_binding(test, 1, 2, policy);
+	mp_test_fail_huge_pages(test);	/* no growth: fallback after the block */
+	mp_test_bind(test, b, ctx->dev, 0);
+	pool = mp_test_pool(test, ctx->dev, 0, 0, NULL);
+	for (i = 0; i < n; i++) {
+		pages[i] = mp_test_alloc(pool);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+	}
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_FALLBACKS),
+			n - MP_HUGE_PAGES);
+	for (i = 0; i < n; i++)
+		mp_test_free(pool, pages[i]);
+	mp_test_pool_destroy(test, pool);
+
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_INFLIGHT), 0);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_FREE),
+			MP_HUGE_PAGES);
+	mp_test_unbind(test, ctx->dev, 0);
+	mp_test_put(test, b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+}
+
+static int pp_test_netmem_cmp(const void *a, const void *b)
+{
+	unsigned long x = (__force unsigned long)*(const netmem_ref *)a;
+	unsigned long y = (__force unsigned long)*(const netmem_ref *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* A store takes its capacity in netmem whatever happens between puts
+ * (here every CPU cache is flushed after each one), and one drain of its
+ * capacity gives every netmem back, once. Policies never look at the
+ * netmem they store: fake ones will do.
+ */
+static void pp_test_contract_store_bound(struct kunit *test)
+{
+	const char *name = pp_test_policy_name(test);
+	const unsigned long cap = MP_HUGE_PAGES;
+	struct pp_policy_params params = {};
+	const struct pp_policy_ops *ops;
+	netmem_ref *out;
+	unsigned long i;
+	void *store;
+
+	out = kunit_kcalloc(test, cap + 1, sizeof(*out), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, out);
+	ops = pp_policy_get(name);
+	KUNIT_ASSERT_NOT_NULL(test, ops);
+	if (ops->params & PP_POLICY_BUDGET) {
+		params.set = PP_POLICY_BUDGET;
+		params.budget = cap;
+	}
+	store = ops->create(&params, NUMA_NO_NODE, cap);
+	KUNIT_ASSERT_NOT_NULL(test, store);
+
+	for (i = 0; i < cap; i++) {
+		KUNIT_ASSERT_TRUE_MSG(test, ops->put(store, (__force netmem_ref)
+						     ((i + 1) << PAGE_SHIFT)),
+				      "put %lu of %lu refused", i, cap);
+		KUNIT_ASSERT_EQ(test, ops->drain(store, out, 0), 0);
+	}
+	KUNIT_EXPECT_EQ(test, ops->count(store), cap);
+	KUNIT_EXPECT_EQ(test, ops->drain(store, out, cap + 1), cap);
+	KUNIT_EXPECT_EQ(test, ops->count(store), 0);
+	sort(out, cap, sizeof(*out), pp_test_netmem_cmp, NULL);
+	for (i = 0; i < cap; i++)
+		KUNIT_EXPECT_EQ(test, (__force unsigned long)out[i],
+				(i + 1) << PAGE_SHIFT);
+	ops->destroy(store);
+	pp_policy_put(ops);
 }
 
 static struct kunit_case pp_policy_contract_cases[] = {
@@ -378,12 +488,15 @@ static struct kunit_case pp_policy_contract_cases[] = {
 	KUNIT_CASE_PARAM_ATTR(pp_test_contract_random, pp_test_policy_gen_params,
 			      { .speed = KUNIT_SPEED_SLOW }),
 	KUNIT_CASE_PARAM(pp_test_contract_drain, pp_test_policy_gen_params),
+	KUNIT_CASE_PARAM(pp_test_contract_fallback, pp_test_policy_gen_params),
+	KUNIT_CASE_PARAM(pp_test_contract_store_bound, pp_test_policy_gen_params),
 	{}
 };
 
 static struct kunit_suite pp_policy_contract_suite = {
 	.name = "pp_policy_contract",
 	.init = pp_test_init,
+	.exit = mp_test_exit,
 	.test_cases = pp_policy_contract_cases,
 };
 
@@ -402,6 +515,7 @@ static struct mp_huge_binding *pp_test_budget_binding(struct kunit *test,
 	struct mp_huge_binding *b = mp_huge_binding_create(&p, true, NULL);
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, b);
+	mp_test_own_binding(test, b);
 	return b;
 }
 
@@ -417,7 +531,7 @@ static u64 pp_test_kept(struct mp_huge_binding *b)
 static void pp_test_budget_bound(struct kunit *test)
 {
 	const unsigned int budget = 100, want = MP_HUGE_PAGES + 200;
-	struct pp_test_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 	struct mp_huge_binding *b;
 	struct page_pool *pool;
 	struct page **pages;
@@ -445,13 +559,13 @@ static void pp_test_budget_bound(struct kunit *test)
 	mp_huge_flush();
 	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS_RETURNED), 1);
 
-	page_pool_destroy(pool);
+	mp_test_pool_destroy(test, pool);
 	mp_huge_trim(b);
 	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS), 0);
 	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS_RETURNED), 2);
 	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_FREE), 0);
-	mp_test_unbind(ctx->dev, 0);
-	mp_huge_binding_put(b);
+	mp_test_unbind(test, ctx->dev, 0);
+	mp_test_put(test, b);
 	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
 }
 
@@ -460,7 +574,7 @@ static void pp_test_budget_live(struct kunit *test)
 {
 	struct pp_policy_params none = { .set = PP_POLICY_BUDGET, .budget = 0 };
 	struct pp_policy_params more = { .set = PP_POLICY_BUDGET, .budget = 300 };
-	struct pp_test_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 	struct page *pages[2 * PP_ALLOC_CACHE_REFILL];
 	struct mp_huge_binding *b;
 	struct page_pool *pool;
@@ -473,12 +587,12 @@ static void pp_test_budget_live(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(pages); i++)
 		pages[i] = mp_test_alloc(pool);
 
-	KUNIT_ASSERT_EQ(test, mp_huge_binding_set_policy_params(b, &none), 0);
+	KUNIT_ASSERT_EQ(test, mp_huge_binding_set_policy_params(b, &none, NULL), 0);
 	for (i = 0; i < PP_ALLOC_CACHE_REFILL; i++)
 		mp_test_free(pool, pages[i]);
 	KUNIT_EXPECT_EQ(test, pp_test_kept(b), 0);
 
-	KUNIT_ASSERT_EQ(test, mp_huge_binding_set_policy_params(b, &more), 0);
+	KUNIT_ASSERT_EQ(test, mp_huge_binding_set_policy_params(b, &more, NULL), 0);
 	for (; i < ARRAY_SIZE(pages); i++)
 		mp_test_free(pool, pages[i]);
 	/* the ring kept the first page of all: these all reached the policy */
@@ -499,7 +613,154 @@ static struct kunit_case pp_policy_budget_cases[] = {
 static struct kunit_suite pp_policy_budget_suite = {
 	.name = "pp_policy_budget",
 	.init = pp_test_init,
+	.exit = mp_test_exit,
 	.test_cases = pp_policy_budget_cases,
+};
+
+/*** trims ***/
+
+/* A policy that keeps every other netmem it is offered and counts the
+ * drains: what trims cost the store.
+ */
+struct pp_test_half {
+	spinlock_t lock;
+	struct pp_netmem_stack stack;
+	unsigned int puts;
+};
+
+static atomic_t pp_test_half_drains;
+
+static void *pp_test_half_create(const struct pp_policy_params *params,
+				 int nid, unsigned long capacity)
+{
+	struct pp_test_half *h = kzalloc(sizeof(*h), GFP_KERNEL);
+
+	if (!h)
+		return NULL;
+	spin_lock_init(&h->lock);
+	if (pp_netmem_stack_init(&h->stack, capacity, nid)) {
+		kfree(h);
+		return NULL;
+	}
+	return h;
+}
+
+static void pp_test_half_destroy(void *store)
+{
+	struct pp_test_half *h = store;
+
+	pp_netmem_stack_free(&h->stack);
+	kfree(h);
+}
+
+static unsigned int pp_test_half_get(void *store, netmem_ref *netmems,
+				     unsigned int n)
+{
+	struct pp_test_half *h = store;
+
+	spin_lock_bh(&h->lock);
+	n = pp_netmem_stack_pop_bulk(&h->stack, netmems, n);
+	spin_unlock_bh(&h->lock);
+	return n;
+}
+
+static bool pp_test_half_put(void *store, netmem_ref netmem)
+{
+	struct pp_test_half *h = store;
+	bool kept = false;
+
+	spin_lock_bh(&h->lock);
+	if (h->puts++ & 1)
+		kept = pp_netmem_stack_push(&h->stack, netmem);
+	spin_unlock_bh(&h->lock);
+	return kept;
+}
+
+static unsigned int pp_test_half_drain(void *store, netmem_ref *netmems,
+				       unsigned int n)
+{
+	atomic_inc(&pp_test_half_drains);
+	return pp_test_half_get(store, netmems, n);
+}
+
+static unsigned long pp_test_half_count(void *store)
+{
+	return READ_ONCE(((struct pp_test_half *)store)->stack.count);
+}
+
+static struct pp_policy_ops pp_test_half_ops = {
+	.name		= "kunit-half",
+	.owner		= THIS_MODULE,
+	.create		= pp_test_half_create,
+	.destroy	= pp_test_half_destroy,
+	.get		= pp_test_half_get,
+	.put		= pp_test_half_put,
+	.drain		= pp_test_half_drain,
+	.count		= pp_test_half_count,
+};
+
+static void pp_test_half_unregister(void *data)
+{
+	pp_policy_unregister(&pp_test_half_ops);
+}
+
+/* Releases ask for a trim only when a huge page's pages are all parked:
+ * a policy that keeps half of what comes back never makes a block whole
+ * in the reserve, so traffic through it costs its store no drain, however
+ * many pages the store holds. An operator's trim does drain it, and gives
+ * back every block whose pages are all home.
+ */
+static void pp_test_trim_only_whole(struct kunit *test)
+{
+	const unsigned int n = 2 * MP_HUGE_PAGES;
+	struct mp_test_ctx *ctx = test->priv;
+	struct mp_huge_binding *b;
+	struct page_pool *pool;
+	struct page **pages;
+	unsigned int i;
+
+	pages = kunit_kcalloc(test, n, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	KUNIT_ASSERT_EQ(test, pp_policy_register(&pp_test_half_ops), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							pp_test_half_unregister,
+							NULL), 0);
+	atomic_set(&pp_test_half_drains, 0);
+
+	b = mp_test_binding(test, 2, 2, "kunit-half");
+	mp_test_bind(test, b, ctx->dev, 0);
+	pool = mp_test_pool(test, ctx->dev, 0, 0, NULL);
+	for (i = 0; i < n; i++) {
+		pages[i] = mp_test_alloc(pool);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+	}
+	for (i = 0; i < n; i++)
+		mp_test_free(pool, pages[i]);
+	mp_huge_flush();
+	KUNIT_EXPECT_EQ(test, atomic_read(&pp_test_half_drains), 0);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_TRIMS), 0);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS), 2);
+
+	mp_test_pool_destroy(test, pool);
+	KUNIT_EXPECT_EQ(test, mp_huge_trim(b), 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&pp_test_half_drains), 1);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_TRIMS), 1);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS), 0);
+	mp_test_unbind(test, ctx->dev, 0);
+	mp_test_put(test, b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+}
+
+static struct kunit_case pp_policy_trim_cases[] = {
+	KUNIT_CASE(pp_test_trim_only_whole),
+	{}
+};
+
+static struct kunit_suite pp_policy_trim_suite = {
+	.name = "pp_policy_trim",
+	.init = pp_test_init,
+	.exit = mp_test_exit,
+	.test_cases = pp_policy_trim_cases,
 };
 
 /*** several CPUs (x86_64 guest; skipped on one CPU) ***/
@@ -550,7 +811,7 @@ static int pp_smp_init(struct kunit *test)
 static void pp_test_smp_two_pools(struct kunit *test)
 {
 	const char *policy = pp_test_policy_name(test);
-	struct pp_test_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 	struct pp_smp_worker w[2] = {};
 	DECLARE_COMPLETION_ONSTACK(start);
 	struct mp_huge_binding *b;
@@ -574,15 +835,15 @@ static void pp_test_smp_two_pools(struct kunit *test)
 
 	for (i = 0; i < 2; i++) {
 		KUNIT_EXPECT_EQ(test, w[i].failures, 0);
-		page_pool_destroy(w[i].pool);
+		mp_test_pool_destroy(test, w[i].pool);
 	}
 	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_INFLIGHT), 0);
 	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_LOST), 0);
 	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_FREE),
 			mp_test_stat(b, MP_HUGE_STAT_BLOCKS) * MP_HUGE_PAGES);
-	mp_test_unbind(ctx->dev, 0);
-	mp_test_unbind(ctx->dev, 1);
-	mp_huge_binding_put(b);
+	mp_test_unbind(test, ctx->dev, 0);
+	mp_test_unbind(test, ctx->dev, 1);
+	mp_test_put(test, b);
 	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
 }
 
@@ -640,7 +901,7 @@ static void pp_free_on(unsigned int cpu, struct page_pool *pool,
  */
 static void pp_test_percpu_locality(struct kunit *test)
 {
-	struct pp_test_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 	struct page *a, *q, *got, **held;
 	struct page_pool *p0, *p1;
 	struct mp_huge_binding *b;
@@ -679,12 +940,12 @@ static void pp_test_percpu_locality(struct kunit *test)
 	mp_test_free(p1, got);
 	for (i = 0; i < 2 * PP_ALLOC_CACHE_REFILL; i++)
 		mp_test_free(p0, held[i]);
-	page_pool_destroy(p0);
-	page_pool_destroy(p1);
+	mp_test_pool_destroy(test, p0);
+	mp_test_pool_destroy(test, p1);
 	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_INFLIGHT), 0);
-	mp_test_unbind(ctx->dev, 0);
-	mp_test_unbind(ctx->dev, 1);
-	mp_huge_binding_put(b);
+	mp_test_unbind(test, ctx->dev, 0);
+	mp_test_unbind(test, ctx->dev, 1);
+	mp_test_put(test, b);
 	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
 }
 
@@ -693,7 +954,7 @@ static void pp_test_percpu_locality(struct kunit *test)
  */
 static void pp_test_percpu_hotplug(struct kunit *test)
 {
-	struct pp_test_ctx *ctx = test->priv;
+	struct mp_test_ctx *ctx = test->priv;
 	struct page *a, *q, **held;
 	struct page_pool *p0, *p1;
 	struct mp_huge_binding *b;
@@ -733,33 +994,187 @@ static void pp_test_percpu_hotplug(struct kunit *test)
 	for (i = 0; i < n; i++)
 		mp_test_free(p0, held[i]);
 
-	page_pool_destroy(p0);
-	page_pool_destroy(p1);
-	mp_test_unbind(ctx->dev, 0);
-	mp_test_unbind(ctx->dev, 1);
-	mp_huge_binding_put(b);
+	mp_test_pool_destroy(test, p0);
+	mp_test_pool_destroy(test, p1);
+	mp_test_unbind(test, ctx->dev, 0);
+	mp_test_unbind(test, ctx->dev, 1);
+	mp_test_put(test, b);
 	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
 }
 
 static const char * const pp_test_percpu_only[] = { "percpu" };
 KUNIT_ARRAY_PARAM(pp_test_percpu, pp_test_percpu_only, pp_test_policy_desc);
 
+/*** stress: everything at once, on every CPU ***/
+
+#define PP_STRESS_POOLS		4
+#define PP_STRESS_HELD		(2 * PP_ALLOC_CACHE_REFILL)
+
+struct pp_stress {
+	struct mp_huge_binding *b;
+	struct page_pool *pools[PP_STRESS_POOLS];
+	atomic_t stop;
+	atomic_t failures;
+	atomic_long_t ops;
+};
+
+struct pp_stress_worker {
+	struct pp_stress *st;
+	unsigned int idx;
+	struct completion done;
+};
+
+/* Refill and release at random, holding up to PP_STRESS_HELD pages, and
+ * now and then flush the alloc cache back to the provider.
+ */
+static int pp_stress_worker_fn(void *arg)
+{
+	struct pp_stress_worker *w = arg;
+	struct page_pool *pool = w->st->pools[w->idx];
+	struct page *held[PP_STRESS_HELD];
+	struct rnd_state rnd;
+	unsigned int n = 0, k;
+
+	prandom_seed_state(&rnd, w->idx + 1);
+	while (!atomic_read(&w->st->stop)) {
+		k = prandom_u32_state(&rnd) % 8;
+		if (k < 4 && n < PP_STRESS_HELD) {
+			held[n] = mp_test_alloc(pool);
+			if (held[n])
+				n++;
+			else
+				atomic_inc(&w->st->failures);
+		} else if (k < 7 && n) {
+			k = prandom_u32_state(&rnd) % n;
+			mp_test_free(pool, held[k]);
+			held[k] = held[--n];
+		} else {
+			mp_test_flush_cache(pool);
+		}
+		atomic_long_inc(&w->st->ops);
+		cond_resched();
+	}
+	while (n)
+		mp_test_free(pool, held[--n]);
+	mp_test_flush_cache(pool);
+	complete(&w->done);
+	return 0;
+}
+
+/* Several pools of one binding refill and release on every CPU while trims,
+ * growth, live parameter changes, a queue unbound and bound again and a
+ * CPU going offline and back run beside them. At the end the counters
+ * balance and every page and huge page is home.
+ */
+static void pp_test_smp_stress(struct kunit *test)
+{
+	const char *policy = pp_test_policy_name(test);
+	struct pp_stress_worker w[PP_STRESS_POOLS] = {};
+	struct mp_test_ctx *ctx = test->priv;
+	struct pp_policy_params params = {};
+	unsigned int i, round, cpu;
+	struct task_struct *t;
+	struct pp_stress *st;
+	u64 free, lost;
+
+	st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, st);
+	st->b = mp_test_binding(test, 1, 4, policy);
+	for (i = 0; i < PP_STRESS_POOLS; i++) {
+		mp_test_bind(test, st->b, ctx->dev, i);
+		st->pools[i] = mp_test_pool(test, ctx->dev, i, 0, NULL);
+	}
+	for (i = 0; i < PP_STRESS_POOLS; i++) {
+		w[i].st = st;
+		w[i].idx = i;
+		init_completion(&w[i].done);
+		t = kthread_create(pp_stress_worker_fn, &w[i], "pp_stress/%u", i);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t);
+		kthread_bind(t, cpumask_nth(i % num_online_cpus(), cpu_online_mask));
+		wake_up_process(t);
+	}
+
+	cpu = cpumask_nth(1, cpu_online_mask);
+	for (round = 0; round < 40; round++) {
+		switch (round % 5) {
+		case 0:
+			mp_huge_trim(st->b);
+			break;
+		case 1:
+			/* shrink, then let it grow again */
+			KUNIT_EXPECT_EQ(test, mp_huge_binding_set(st->b, 1 + round % 4,
+								  NULL, NULL), 0);
+			break;
+		case 2:
+			if (!strcmp(policy, "budget")) {
+				params.set = PP_POLICY_BUDGET;
+				params.budget = (round * 37) % 600;
+			} else if (!strcmp(policy, "percpu")) {
+				params.set = PP_POLICY_DEPOT;
+				params.depot = round % 8;
+			} else {
+				params.set = 0;
+			}
+			if (params.set)
+				KUNIT_EXPECT_EQ(test, mp_huge_binding_set_policy_params(st->b,
+											&params, NULL), 0);
+			break;
+		case 3:
+			/* unbound, the queue's pool keeps drawing; bound again */
+			mp_test_unbind(test, ctx->dev, PP_STRESS_POOLS - 1);
+			mp_test_bind(test, st->b, ctx->dev, PP_STRESS_POOLS - 1);
+			break;
+		case 4:
+			if (cpu_is_hotpluggable(cpu) && !remove_cpu(cpu)) {
+				msleep(20);
+				KUNIT_EXPECT_EQ(test, add_cpu(cpu), 0);
+			}
+			break;
+		}
+		msleep(25);
+	}
+	atomic_set(&st->stop, 1);
+	for (i = 0; i < PP_STRESS_POOLS; i++)
+		wait_for_completion(&w[i].done);
+	kunit_info(test, "%s: %ld operations, %d refills failed\n", policy,
+		   atomic_long_read(&st->ops), atomic_read(&st->failures));
+	KUNIT_EXPECT_EQ(test, atomic_read(&st->failures), 0);
+
+	for (i = 0; i < PP_STRESS_POOLS; i++)
+		mp_test_pool_destroy(test, st->pools[i]);
+	mp_huge_flush();
+	free = mp_test_stat(st->b, MP_HUGE_STAT_PAGES_FREE);
+	lost = mp_test_stat(st->b, MP_HUGE_STAT_PAGES_LOST);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(st->b, MP_HUGE_STAT_PAGES_INFLIGHT), 0);
+	KUNIT_EXPECT_EQ(test, lost, 0);
+	KUNIT_EXPECT_EQ(test, free,
+			mp_test_stat(st->b, MP_HUGE_STAT_BLOCKS) * MP_HUGE_PAGES);
+	for (i = 0; i < PP_STRESS_POOLS; i++)
+		mp_test_unbind(test, ctx->dev, i);
+	mp_test_put(test, st->b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+}
+
 static struct kunit_case pp_policy_smp_cases[] = {
 	KUNIT_CASE_PARAM_ATTR(pp_test_smp_two_pools, pp_test_policy_gen_params,
 			      { .speed = KUNIT_SPEED_SLOW }),
 	KUNIT_CASE_PARAM(pp_test_percpu_locality, pp_test_percpu_gen_params),
 	KUNIT_CASE_PARAM(pp_test_percpu_hotplug, pp_test_percpu_gen_params),
+	KUNIT_CASE_PARAM_ATTR(pp_test_smp_stress, pp_test_policy_gen_params,
+			      { .speed = KUNIT_SPEED_SLOW }),
 	{}
 };
 
 static struct kunit_suite pp_policy_smp_suite = {
 	.name = "pp_policy_smp",
 	.init = pp_smp_init,
+	.exit = mp_test_exit,
 	.test_cases = pp_policy_smp_cases,
 };
 
 kunit_test_suites(&pp_policy_registry_suite, &pp_policy_contract_suite,
-		  &pp_policy_budget_suite, &pp_policy_smp_suite);
+		  &pp_policy_budget_suite, &pp_policy_trim_suite,
+		  &pp_policy_smp_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the page pool recycling policies");
 MODULE_LICENSE("GPL");

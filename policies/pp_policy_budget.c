@@ -113,6 +113,7 @@ static struct pp_policy_ops pp_budget_ops = {
 	.drain		= pp_budget_drain,
 	.count		= pp_budget_count,
 	.update		= pp_budget_update,
+	.params		= PP_POLICY_BUDGET,
 };
 
 static int __init pp_budget_init(void)

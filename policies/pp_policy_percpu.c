@@ -24,7 +24,10 @@
  * nothing allocates on the data path. The depot keeps at most "depot" full
  * magazines for puts; beyond that a release is declined (the provider
  * parks the page). Magazines of a CPU that goes offline, and of every CPU
- * when the store is drained, are moved to the depot.
+ * when the store is drained, are poured into the depot's one partly filled
+ * magazine, so the depot never holds more than one magazine that is not
+ * full: the magazines a store needs are bounded by its capacity, however
+ * often CPUs are flushed.
  *
  * Locking:
  *   pcpu->lock	local_lock_nested_bh(), taken with BH disabled (already so
@@ -38,6 +41,7 @@
  * CPU's local lock.
  */
 
+#include <linux/error-injection.h>
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
 #include <linux/local_lock.h>
@@ -46,10 +50,13 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
+#include <net/netlink.h>
 #include <net/page_pool/pp_policy.h>
 
 #define PP_PCPU_MAGAZINE	64
+#define PP_PCPU_MAGAZINE_MAX	1024
 #define PP_PCPU_DEPOT		64
+#define PP_PCPU_DEPOT_MAX	65536
 
 struct pp_magazine {
 	struct list_head node;		/* depot list, depot_lock */
@@ -72,10 +79,11 @@ struct pp_percpu {
 	unsigned int depot_max;		/* READ_ONCE: full magazines kept */
 
 	spinlock_t depot_lock;		/* the lists below, BH */
-	struct list_head full;		/* depot_lock; may be partly filled */
+	struct list_head full;		/* depot_lock; full magazines */
 	struct list_head empty;		/* depot_lock */
+	struct pp_magazine *partial;	/* depot_lock; partly filled, or NULL */
 	unsigned int nr_full;		/* depot_lock */
-	unsigned long depot_count;	/* netmem in full, depot_lock */
+	unsigned long depot_count;	/* netmem in full and partial */
 
 	struct pp_magazine *mags;	/* all of them, for destroy */
 	unsigned int nr_mags;
@@ -86,7 +94,20 @@ static enum cpuhp_state pp_percpu_cpuhp;
 
 /*** depot ***/
 
-/* Trade @mag for a full magazine, or NULL if the depot has none. */
+static struct pp_magazine *pp_depot_take_empty(struct pp_percpu *p)
+{
+	struct pp_magazine *mag;
+
+	lockdep_assert_held(&p->depot_lock);
+	mag = list_first_entry_or_null(&p->empty, struct pp_magazine, node);
+	if (mag)
+		list_del(&mag->node);
+	return mag;
+}
+
+/* Trade empty @mag for a full magazine, or the partly filled one; NULL if
+ * the depot holds nothing.
+ */
 static struct pp_magazine *pp_depot_get_full(struct pp_percpu *p,
 					     struct pp_magazine *mag)
 {
@@ -97,6 +118,11 @@ static struct pp_magazine *pp_depot_get_full(struct pp_percpu *p,
 	if (full) {
 		list_del(&full->node);
 		p->nr_full--;
+	} else if (p->partial && p->partial->stack.count) {
+		full = p->partial;
+		p->partial = NULL;
+	}
+	if (full) {
 		p->depot_count -= full->stack.count;
 		list_add(&mag->node, &p->empty);
 	}
@@ -105,7 +131,7 @@ static struct pp_magazine *pp_depot_get_full(struct pp_percpu *p,
 }
 
 /* Trade full @mag for an empty magazine; NULL when the depot is at its
- * bound (or, which the store's sizing rules out, has no empty one).
+ * bound.
  */
 static struct pp_magazine *pp_depot_put_full(struct pp_percpu *p,
 					     struct pp_magazine *mag)
@@ -114,10 +140,8 @@ static struct pp_magazine *pp_depot_put_full(struct pp_percpu *p,
 
 	spin_lock_bh(&p->depot_lock);
 	if (p->nr_full < READ_ONCE(p->depot_max))
-		empty = list_first_entry_or_null(&p->empty, struct pp_magazine,
-						 node);
+		empty = pp_depot_take_empty(p);
 	if (empty) {
-		list_del(&empty->node);
 		list_add_tail(&mag->node, &p->full);
 		p->nr_full++;
 		p->depot_count += mag->stack.count;
@@ -126,33 +150,43 @@ static struct pp_magazine *pp_depot_put_full(struct pp_percpu *p,
 	return empty;
 }
 
-/* Hand a CPU's magazines to the depot, whatever they hold, each traded for
- * an empty one so that the CPU keeps two. The store has magazines enough
- * for that (pp_percpu_alloc_mags()).
+/* Pour @mag into the depot's partly filled magazine, moving it to the full
+ * ones whenever it fills up. Caller holds depot_lock. The store holds at
+ * most its capacity in netmem, so with one partial magazine the depot
+ * needs at most capacity / magazine + 1 magazines, which
+ * pp_percpu_alloc_mags() provides beside the CPUs' own.
  */
+static void pp_depot_pour(struct pp_percpu *p, struct pp_magazine *mag)
+{
+	struct pp_netmem_stack *from = &mag->stack, *to;
+	unsigned int n;
+
+	lockdep_assert_held(&p->depot_lock);
+	while (from->count) {
+		if (!p->partial) {
+			p->partial = pp_depot_take_empty(p);
+			if (WARN_ON_ONCE(!p->partial))
+				return;
+		}
+		to = &p->partial->stack;
+		n = pp_netmem_stack_pop_bulk(from, &to->slots[to->count],
+					     to->size - to->count);
+		to->count += n;
+		p->depot_count += n;
+		if (to->count == to->size) {
+			list_add_tail(&p->partial->node, &p->full);
+			p->nr_full++;
+			p->partial = NULL;
+		}
+	}
+}
+
+/* Hand a CPU's magazines to the depot, whatever they hold. */
 static void pp_depot_absorb(struct pp_percpu *p, struct pp_pcpu_cache *c)
 {
-	struct pp_magazine *mags[2] = { c->loaded, c->prev };
-	struct pp_magazine *empty;
-	int i;
-
 	spin_lock_bh(&p->depot_lock);
-	for (i = 0; i < 2; i++) {
-		if (!mags[i]->stack.count)
-			continue;
-		empty = list_first_entry_or_null(&p->empty, struct pp_magazine,
-						 node);
-		if (WARN_ON_ONCE(!empty))
-			break;
-		list_del(&empty->node);
-		list_add_tail(&mags[i]->node, &p->full);
-		p->nr_full++;
-		p->depot_count += mags[i]->stack.count;
-		if (i)
-			c->prev = empty;
-		else
-			c->loaded = empty;
-	}
+	pp_depot_pour(p, c->loaded);
+	pp_depot_pour(p, c->prev);
 	spin_unlock_bh(&p->depot_lock);
 }
 
@@ -270,7 +304,19 @@ static unsigned int pp_percpu_drain(void *store, netmem_ref *netmems,
 		if (!mag->stack.count) {
 			list_move(&mag->node, &p->empty);
 			p->nr_full--;
+		} else {
+			/* partly drained: it is the partial one now */
+			list_del(&mag->node);
+			p->nr_full--;
+			pp_depot_pour(p, mag);
+			list_add(&mag->node, &p->empty);
 		}
+	}
+	if (got < n && p->partial) {
+		k = pp_netmem_stack_pop_bulk(&p->partial->stack, netmems + got,
+					     n - got);
+		got += k;
+		p->depot_count -= k;
 	}
 	spin_unlock_bh(&p->depot_lock);
 	return got;
@@ -292,13 +338,32 @@ static unsigned long pp_percpu_count(void *store)
 	return n;
 }
 
+static int pp_percpu_validate(const struct pp_policy_params *params,
+			      struct netlink_ext_ack *extack)
+{
+	if ((params->set & PP_POLICY_MAGAZINE) &&
+	    (!params->magazine || params->magazine > PP_PCPU_MAGAZINE_MAX)) {
+		NL_SET_ERR_MSG_FMT(extack, "magazine must be 1 to %u",
+				   PP_PCPU_MAGAZINE_MAX);
+		return -EINVAL;
+	}
+	if ((params->set & PP_POLICY_DEPOT) &&
+	    params->depot > PP_PCPU_DEPOT_MAX) {
+		NL_SET_ERR_MSG_FMT(extack, "depot must be 0 to %u",
+				   PP_PCPU_DEPOT_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Magazines are sized at creation: their size cannot change live. */
 static int pp_percpu_update(void *store, const struct pp_policy_params *params)
 {
 	struct pp_percpu *p = store;
 
 	if ((params->set & PP_POLICY_MAGAZINE) &&
 	    params->magazine != p->magazine)
-		return -EOPNOTSUPP;	/* magazines are sized at creation */
+		return -EOPNOTSUPP;
 	if (params->set & PP_POLICY_DEPOT)
 		WRITE_ONCE(p->depot_max, params->depot);
 	return 0;
@@ -326,8 +391,9 @@ static void pp_percpu_destroy(void *store)
 	kfree(p);
 }
 
-/* Magazines for @capacity netmem, two held by each CPU, and two per CPU
- * more for the partly filled ones a flush moves to the depot.
+/* Magazines for @capacity netmem: two held by each possible CPU, whatever
+ * they hold; in the depot, as many full ones as @capacity fills, the
+ * partial one, and one to trade while a full magazine changes hands.
  */
 static int pp_percpu_alloc_mags(struct pp_percpu *p, unsigned long capacity,
 				int nid)
@@ -335,7 +401,7 @@ static int pp_percpu_alloc_mags(struct pp_percpu *p, unsigned long capacity,
 	unsigned int i;
 
 	p->nr_mags = DIV_ROUND_UP(capacity, p->magazine) +
-		     4 * num_possible_cpus() + 2;
+		     2 * num_possible_cpus() + 2;
 	p->mags = kvcalloc(p->nr_mags, sizeof(*p->mags), GFP_KERNEL);
 	if (!p->mags)
 		return -ENOMEM;
@@ -347,8 +413,8 @@ static int pp_percpu_alloc_mags(struct pp_percpu *p, unsigned long capacity,
 	return 0;
 }
 
-static void *pp_percpu_create(const struct pp_policy_params *params, int nid,
-			      unsigned long capacity)
+static noinline void *pp_percpu_create(const struct pp_policy_params *params,
+				       int nid, unsigned long capacity)
 {
 	struct pp_pcpu_cache *c;
 	struct pp_percpu *p;
@@ -358,7 +424,7 @@ static void *pp_percpu_create(const struct pp_policy_params *params, int nid,
 	if (!p)
 		return NULL;
 	p->magazine = PP_PCPU_MAGAZINE;
-	if ((params->set & PP_POLICY_MAGAZINE) && params->magazine)
+	if (params->set & PP_POLICY_MAGAZINE)
 		p->magazine = params->magazine;
 	p->depot_max = params->set & PP_POLICY_DEPOT ? params->depot :
 						       PP_PCPU_DEPOT;
@@ -398,6 +464,8 @@ free:
 	return NULL;
 }
 
+ALLOW_ERROR_INJECTION(pp_percpu_create, NULL);
+
 static struct pp_policy_ops pp_percpu_ops = {
 	.name		= "percpu",
 	.owner		= THIS_MODULE,
@@ -408,6 +476,8 @@ static struct pp_policy_ops pp_percpu_ops = {
 	.drain		= pp_percpu_drain,
 	.count		= pp_percpu_count,
 	.update		= pp_percpu_update,
+	.params		= PP_POLICY_MAGAZINE | PP_POLICY_DEPOT,
+	.validate	= pp_percpu_validate,
 };
 
 static int __init pp_percpu_init(void)

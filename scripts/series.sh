@@ -22,11 +22,11 @@ GIT=(git -C "$WT" -c user.name="hugepool developers" -c user.email=hugepool@loca
 COMMITS=(
 "net: page_pool: add a registry of recycling policies, and LIFO|include/net/page_pool/pp_policy.h net/core/pp_policy.c policies/pp_policy_lifo.c net/core/mp_kunit.h"
 "net: page_pool: add per-CPU and budget-limited recycling policies|policies/pp_policy_percpu.c policies/pp_policy_budget.c"
-"net: page_pool: add DMA helpers for providers of readable pages|net/core/mp_dma.h net/core/mp_dma.c"
-"net: page_pool: add the hugepage memory provider|include/net/page_pool/mp_huge.h include/trace/events/mp_huge.h net/core/mp_huge.c"
-"net: page_pool: add the memory-cap provider|include/net/page_pool/mp_cap.h net/core/mp_cap.c"
-"net: page_pool: pick rx queues' default provider by sysctl|net/core/mp_default.c"
-"net: page_pool: add KUnit tests of the memory providers and a benchmark|kunit/mp_huge_test.h kunit/mp_huge_test.c kunit/mp_huge_dma_test.c kunit/pp_policy_test.c kunit/mp_cap_test.c kunit/pp_bench.c"
+"net: page_pool: add the binding object and DMA helpers of readable providers|net/core/mp_core.h net/core/mp_core.c net/core/mp_dma.h net/core/mp_dma.c"
+"net: page_pool: add the hugepage memory provider|include/net/page_pool/mp_huge.h include/trace/events/mp_huge.h net/core/mp_huge_priv.h net/core/mp_huge.c net/core/mp_huge_user.c"
+"net: page_pool: add the memory-cap provider|include/net/page_pool/mp_cap.h net/core/mp_cap_priv.h net/core/mp_cap.c net/core/mp_cap_user.c"
+"net: page_pool: control provider bindings over netlink, defaults per namespace|net/core/mp_nl.c net/core/mp_default.c"
+"net: page_pool: add KUnit tests of the memory providers and a benchmark|kunit/mp_test.h kunit/mp_test.c kunit/mp_huge_test.c kunit/mp_huge_dma_test.c kunit/pp_policy_test.c kunit/mp_cap_test.c kunit/pp_bench.c"
 "Documentation: networking: describe page pool memory providers|Documentation/networking/page_pool_providers.rst"
 )
 
@@ -55,17 +55,27 @@ Reserve 2 MiB huge pages for rx queues, DMA-map each once per (device,
 direction), and carve them into the order-0 pages page pools hand to
 drivers. A binding serves one queue or several queues of a device,
 outlives the pools created for them, grows from a worker up to a maximum
-and serves order-0 pages from the page allocator while no huge page is
-free. Pages still referenced elsewhere when they come back are lost to
-their huge page; whole huge pages whose pages are all home go back.
-Counters are reported over netlink (nl_fill) and debugfs.
+bounded machine-wide by net.core.mp_huge_limit_mb, and serves order-0
+pages from the page allocator while no huge page is free. Only block
+pages enter the recycling policy's store. A page still referenced
+elsewhere when it comes back is lost to its huge page, but the binding
+keeps a reference until the huge page goes back, so that the page never
+returns to the page allocator under a live mapping. Whole huge pages go
+back when all their pages are parked, or when an operator trims. Where
+the device cannot map 2 MiB at once (swiotlb), pages are mapped as they
+are handed out. Netlink (mp_huge_user.c) makes, changes and describes
+bindings; debugfs has a read-only view.
 MSG
 	;;
-	*sysctl*) cat <<'MSG'
-net.core.mp_default (none|huge) gives rx queues a binding when a pool
-that opts in with PP_FLAG_RX_QUEUE is created for them, with the
-reservation of net.core.mp_huge_blocks and net.core.mp_huge_max_blocks.
-Bad values are refused and change nothing.
+	*netlink*) cat <<'MSG'
+mp-bind, mp-binding-set, mp-unbind and mp-binding-get of the netdev
+family: bindings for one or more rx queues, restarted at once by drivers
+with queue management ops (all or nothing), pending until the next page
+pool for the others; notifications on the mgmt group. The defaults a
+page pool of an unbound queue gets (net.core.mp_default and the
+reservation sizes) become per network namespace, start at none in a new
+one, and are read-only in namespaces of other user namespaces. Bad
+values are refused and change nothing.
 MSG
 	;;
 	*KUnit*) cat <<'MSG'
@@ -88,14 +98,17 @@ queues whose NAPIs run on different CPUs; and a budget-limited LIFO that
 declines releases beyond its budget, so that whole huge pages go back.
 MSG
 	;;
-	*DMA*) cat <<'MSG'
-page_pool unmaps only what it mapped: providers of readable pages map
-per (device, direction) slot and must unmap after the pool's scrub.
-Share the slots and the tracking of pages mapped one by one.
+	*binding\ object*) cat <<'MSG'
+What the providers of readable pages share: the binding object that
+netlink names by id, serving one or several rx queues of a device and
+outliving the page pools drawing from it, with its queues' active or
+pending state; their workqueue; and DMA: page_pool unmaps only what it
+mapped, so providers map per (device, direction) slot and unmap after
+the pool's scrub, tracking pages mapped one by one.
 MSG
 	;;
 	*memory-cap*) cat <<'MSG'
-Order-0 pages with a hard cap on what an rx queue's binding holds, in
+Order-0 pages with a hard cap on what a binding's rx queues hold, in
 flight and cached together, a low watermark, an optional device budget
 and a shrinker for the cached pages: for small or overcommitted VMs.
 MSG

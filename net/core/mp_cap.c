@@ -42,6 +42,7 @@
 
 #define pr_fmt(fmt) "mp_cap: " fmt
 
+#include <linux/error-injection.h>
 #include <linux/debugfs.h>
 #include <linux/gfp.h>
 #include <linux/idr.h>
@@ -62,6 +63,8 @@
 #include <trace/events/page_pool.h>
 #include <uapi/linux/netdev.h>
 
+#include "mp_cap_priv.h"
+#include "mp_core.h"
 #include "mp_dma.h"
 #include "page_pool_priv.h"
 
@@ -73,7 +76,10 @@
 /* a device's shared budget */
 struct mp_cap_dev {
 	refcount_t ref;			/* bindings */
-	struct net_device *dev;		/* key; no reference; NULL once gone */
+	struct net_device *dev;		/* key, mp_cap_lock; no reference:
+					 * cleared at unregister, before the
+					 * pointer can name another device
+					 */
 	u32 budget;			/* READ_ONCE */
 	bool throttled;			/* READ_ONCE/WRITE_ONCE */
 	atomic_long_t held;
@@ -81,10 +87,9 @@ struct mp_cap_dev {
 };
 
 struct mp_cap_binding {
-	refcount_t ref;			/* creator, queues, pools */
-	u32 id;
-	u32 default_gen;		/* non-zero: made by the sysctl default */
+	struct mp_binding mb;		/* first: the queues' and pools' mp_priv */
 	u32 cap;			/* READ_ONCE: changes live */
+	u32 cap_low;			/* READ_ONCE; 0: the cap less an eighth */
 	bool throttled;			/* READ_ONCE/WRITE_ONCE */
 	atomic_long_t held;		/* out + cached: the capped quantity */
 	atomic_long_t out;
@@ -100,21 +105,30 @@ struct mp_cap_binding {
 	struct mp_dma dma;		/* slots: mlock */
 	unsigned long pool_cache_max;	/* mlock */
 
-	struct net_device *owner;	/* the device it was made for */
-	struct net_device *dev;		/* RTNL; no reference */
-	unsigned int nr_queues;		/* RTNL */
-
 	struct list_head node;		/* mp_cap_list: mp_cap_lock, RCU */
-	struct work_struct free_work;
-	struct rcu_head rcu;
 };
 
 static const struct memory_provider_ops mp_cap_ops;
 
+static struct mp_cap_binding *mp_cap_mb(struct mp_binding *mb)
+{
+	return container_of(mb, struct mp_cap_binding, mb);
+}
+
+/**
+ * mp_cap_binding_of() - the memory-cap binding behind a binding
+ * @mb: a binding
+ *
+ * Return: the memory-cap binding, or NULL if @mb is of another provider.
+ */
+struct mp_cap_binding *mp_cap_binding_of(struct mp_binding *mb)
+{
+	return mb && mb->type == &mp_cap_type ? mp_cap_mb(mb) : NULL;
+}
+
 static DEFINE_MUTEX(mp_cap_lock);
 static LIST_HEAD(mp_cap_list);
 static LIST_HEAD(mp_cap_devs);
-static DEFINE_IDA(mp_cap_ida);
 static atomic_long_t mp_cap_held;	/* every binding's, for tests */
 
 const char * const mp_cap_stat_names[MP_CAP_STAT_NUM] = {
@@ -132,19 +146,6 @@ const char * const mp_cap_stat_names[MP_CAP_STAT_NUM] = {
 };
 EXPORT_SYMBOL_GPL(mp_cap_stat_names);
 
-static const u16 mp_cap_stat_attrs[MP_CAP_STAT_NUM] = {
-	[MP_CAP_STAT_CAP]		= NETDEV_A_MP_CAP_CAP,
-	[MP_CAP_STAT_CAP_LOW]		= NETDEV_A_MP_CAP_CAP_LOW,
-	[MP_CAP_STAT_PAGES_HELD]	= NETDEV_A_MP_CAP_PAGES_HELD,
-	[MP_CAP_STAT_PAGES_INFLIGHT]	= NETDEV_A_MP_CAP_PAGES_INFLIGHT,
-	[MP_CAP_STAT_PAGES_CACHED]	= NETDEV_A_MP_CAP_PAGES_CACHED,
-	[MP_CAP_STAT_PAGES_PEAK]	= NETDEV_A_MP_CAP_PAGES_PEAK,
-	[MP_CAP_STAT_POOL_CACHE_MAX]	= NETDEV_A_MP_CAP_POOL_CACHE_MAX,
-	[MP_CAP_STAT_CAP_HITS]		= NETDEV_A_MP_CAP_CAP_HITS,
-	[MP_CAP_STAT_SHRINKER_PAGES]	= NETDEV_A_MP_CAP_SHRINKER_PAGES,
-	[MP_CAP_STAT_DEVICE_BUDGET]	= NETDEV_A_MP_CAP_DEVICE_BUDGET,
-	[MP_CAP_STAT_DEVICE_HELD]	= NETDEV_A_MP_CAP_DEVICE_HELD,
-};
 
 /* Allocation resumes below this after the cap stopped it. */
 static unsigned long mp_cap_low(unsigned long cap)
@@ -152,14 +153,20 @@ static unsigned long mp_cap_low(unsigned long cap)
 	return cap - max(cap / 8, 1UL);
 }
 
+static unsigned long mp_cap_binding_low(const struct mp_cap_binding *b)
+{
+	return READ_ONCE(b->cap_low) ?: mp_cap_low(READ_ONCE(b->cap));
+}
+
 /*** accounting ***/
 
 /* Whether a throttled counter may allocate again; clears the throttle. */
-static bool mp_cap_below(bool *throttled, long held, unsigned long cap)
+static bool mp_cap_below(bool *throttled, long held, unsigned long cap,
+			 unsigned long low)
 {
 	if (!READ_ONCE(*throttled))
 		return held < cap;
-	if (held >= mp_cap_low(cap))
+	if (held >= low)
 		return false;
 	WRITE_ONCE(*throttled, false);
 	return true;
@@ -167,11 +174,11 @@ static bool mp_cap_below(bool *throttled, long held, unsigned long cap)
 
 /* Reserve up to @want pages of @held under @cap; throttles at the cap. */
 static long mp_cap_reserve_one(atomic_long_t *held, bool *throttled,
-			       unsigned long cap, long want)
+			       unsigned long cap, unsigned long low, long want)
 {
 	long now, excess;
 
-	if (!mp_cap_below(throttled, atomic_long_read(held), cap))
+	if (!mp_cap_below(throttled, atomic_long_read(held), cap, low))
 		return 0;
 	now = atomic_long_add_return(want, held);
 	excess = now - (long)cap;
@@ -201,11 +208,11 @@ static long mp_cap_reserve(struct mp_cap_binding *b, long want)
 	long got, budget;
 
 	got = mp_cap_reserve_one(&b->held, &b->throttled, READ_ONCE(b->cap),
-				 want);
+				 mp_cap_binding_low(b), want);
 	budget = cdev ? READ_ONCE(cdev->budget) : 0;
 	if (got && budget) {
 		long dev_got = mp_cap_reserve_one(&cdev->held, &cdev->throttled,
-						  budget, got);
+						  budget, mp_cap_low(budget), got);
 
 		atomic_long_sub(got - dev_got, &b->held);
 		got = dev_got;
@@ -231,7 +238,7 @@ static bool mp_cap_keep(struct mp_cap_binding *b)
 	u32 budget;
 
 	if (READ_ONCE(b->throttled) ||
-	    atomic_long_read(&b->held) > mp_cap_low(READ_ONCE(b->cap)))
+	    atomic_long_read(&b->held) > mp_cap_binding_low(b))
 		return false;
 	if (!cdev)
 		return true;
@@ -251,7 +258,7 @@ void mp_cap_binding_stats(struct mp_cap_binding *binding, u64 *stats)
 	u32 cap = READ_ONCE(binding->cap);
 
 	stats[MP_CAP_STAT_CAP] = cap;
-	stats[MP_CAP_STAT_CAP_LOW] = mp_cap_low(cap);
+	stats[MP_CAP_STAT_CAP_LOW] = mp_cap_binding_low(binding);
 	stats[MP_CAP_STAT_PAGES_HELD] = atomic_long_read(&binding->held);
 	stats[MP_CAP_STAT_PAGES_INFLIGHT] = atomic_long_read(&binding->out);
 	/* statistics, read without the locks that order them */
@@ -273,7 +280,7 @@ EXPORT_SYMBOL_GPL(mp_cap_binding_stats);
  */
 u32 mp_cap_binding_id(const struct mp_cap_binding *binding)
 {
-	return binding->id;
+	return binding->mb.id;
 }
 EXPORT_SYMBOL_GPL(mp_cap_binding_id);
 
@@ -422,7 +429,7 @@ unsigned long mp_cap_shrink(unsigned long nr)
 	list_for_each_entry_rcu(b, &mp_cap_list, node) {
 		if (freed >= nr)
 			break;
-		if (!refcount_inc_not_zero(&b->ref))
+		if (!refcount_inc_not_zero(&b->mb.ref))
 			continue;
 		rcu_read_unlock();
 		if (!mp_cap_shrink_one(b, nr, &freed))
@@ -458,7 +465,7 @@ static unsigned long mp_cap_shrinker_scan(struct shrinker *s,
 
 /*** pool ops ***/
 
-static int mp_cap_pool_init(struct page_pool *pool)
+static noinline int mp_cap_pool_init(struct page_pool *pool)
 {
 	struct mp_cap_binding *b = pool->mp_priv;
 	bool created;
@@ -476,9 +483,11 @@ static int mp_cap_pool_init(struct page_pool *pool)
 	mutex_unlock(&b->mlock);
 	if (slot < 0)
 		return slot;
-	refcount_inc(&b->ref);
+	mp_binding_get(&b->mb);
+	mp_binding_pool_init(&b->mb, pool);
 	return 0;
 }
+ALLOW_ERROR_INJECTION(mp_cap_pool_init, ERRNO);
 
 static void mp_cap_pool_unmap(struct page_pool *pool)
 {
@@ -509,38 +518,12 @@ static void mp_cap_pool_destroy(struct page_pool *pool)
 static int mp_cap_nl_fill(void *mp_priv, struct sk_buff *rsp,
 			  struct netdev_rx_queue *rxq)
 {
-	struct mp_cap_binding *b = mp_priv;
-	u64 stats[MP_CAP_STAT_NUM];
-	struct nlattr *nest;
-	int i;
-
-	nest = nla_nest_start(rsp, rxq ? NETDEV_A_QUEUE_MP_CAP :
-					 NETDEV_A_PAGE_POOL_MP_CAP);
-	if (!nest)
-		return -EMSGSIZE;
-	mp_cap_binding_stats(b, stats);
-	if (nla_put_u32(rsp, NETDEV_A_MP_CAP_ID, b->id))
-		goto cancel;
-	for (i = 0; i < MP_CAP_STAT_NUM; i++)
-		if (nla_put_uint(rsp, mp_cap_stat_attrs[i], stats[i]))
-			goto cancel;
-	nla_nest_end(rsp, nest);
-	return 0;
-
-cancel:
-	nla_nest_cancel(rsp, nest);
-	return -EMSGSIZE;
+	return mp_binding_nl_fill(mp_priv, rsp, rxq);
 }
 
 static void mp_cap_uninstall(void *mp_priv, struct netdev_rx_queue *rxq)
 {
-	struct mp_cap_binding *b = mp_priv;
-
-	mutex_lock(&mp_cap_lock);
-	if (b->cdev)
-		b->cdev->dev = NULL;	/* a new device must not join it */
-	mutex_unlock(&mp_cap_lock);
-	mp_cap_unbind_queue(rxq);
+	mp_binding_uninstall(mp_priv, rxq);
 }
 
 /*** binding lifetime ***/
@@ -590,6 +573,7 @@ static void mp_cap_binding_free(struct mp_cap_binding *b)
 	netmem_ref netmem;
 	int slot;
 
+	mp_binding_fini(&b->mb);
 	mutex_lock(&mp_cap_lock);
 	list_del_rcu(&b->node);
 	mutex_unlock(&mp_cap_lock);
@@ -601,22 +585,19 @@ static void mp_cap_binding_free(struct mp_cap_binding *b)
 	}
 	WARN(atomic_long_read(&b->held) || atomic_long_read(&b->out),
 	     "mp_cap: binding %u: %ld pages held, %ld in flight at teardown\n",
-	     b->id, atomic_long_read(&b->held), atomic_long_read(&b->out));
+	     b->mb.id, atomic_long_read(&b->held), atomic_long_read(&b->out));
 	for (slot = 0; slot < MP_DMA_SLOTS; slot++)
 		WARN_ON(b->dma.slot[slot].users);
 
 	mp_cap_dev_put(b->cdev);
 	pp_netmem_stack_free(&b->cache);
-	if (b->id)
-		ida_free(&mp_cap_ida, b->id);
 	mutex_destroy(&b->mlock);
-	kfree_rcu(b, rcu);
+	kfree_rcu(b, mb.rcu);
 }
 
-static void mp_cap_free_work(struct work_struct *work)
+static void mp_cap_type_free(struct mp_binding *mb)
 {
-	mp_cap_binding_free(container_of(work, struct mp_cap_binding,
-					 free_work));
+	mp_cap_binding_free(mp_cap_mb(mb));
 }
 
 /**
@@ -627,8 +608,7 @@ static void mp_cap_free_work(struct work_struct *work)
  */
 void mp_cap_binding_put(struct mp_cap_binding *binding)
 {
-	if (refcount_dec_and_test(&binding->ref))
-		queue_work(system_wq, &binding->free_work);
+	mp_binding_put(&binding->mb);
 }
 EXPORT_SYMBOL_GPL(mp_cap_binding_put);
 
@@ -637,20 +617,25 @@ EXPORT_SYMBOL_GPL(mp_cap_binding_put);
  */
 void mp_cap_flush(void)
 {
-	flush_workqueue(system_wq);
+	mp_binding_flush();
 }
 EXPORT_SYMBOL_GPL(mp_cap_flush);
 
-static int mp_cap_check(u32 cap, u32 device_budget,
+static int mp_cap_check(const struct mp_cap_params *p,
 			struct netlink_ext_ack *extack)
 {
-	if (cap < MP_CAP_MIN_PAGES || cap > MP_CAP_MAX_PAGES) {
+	if (p->cap < MP_CAP_MIN_PAGES || p->cap > MP_CAP_MAX_PAGES) {
 		NL_SET_ERR_MSG_FMT(extack, "cap must be %u to %u pages",
 				   MP_CAP_MIN_PAGES, MP_CAP_MAX_PAGES);
 		return -EINVAL;
 	}
-	if (device_budget && (device_budget < MP_CAP_MIN_PAGES ||
-			      device_budget > MP_CAP_MAX_PAGES)) {
+	if (p->cap_low && p->cap_low > mp_cap_low(p->cap)) {
+		NL_SET_ERR_MSG_FMT(extack, "cap-low must be 1 to %lu, below the cap",
+				   mp_cap_low(p->cap));
+		return -EINVAL;
+	}
+	if (p->device_budget && (p->device_budget < MP_CAP_MIN_PAGES ||
+				 p->device_budget > MP_CAP_MAX_PAGES)) {
 		NL_SET_ERR_MSG_FMT(extack, "device budget must be 0 (none) or %u to %u pages",
 				   MP_CAP_MIN_PAGES, MP_CAP_MAX_PAGES);
 		return -EINVAL;
@@ -660,7 +645,7 @@ static int mp_cap_check(u32 cap, u32 device_budget,
 
 /**
  * mp_cap_binding_create() - a cap binding for rx queues of @dev
- * @p: the cap and the device budget
+ * @p: the cap, its low watermark and the device budget
  * @dev: the device whose queues it will serve (no reference is taken)
  * @extack: where to say what was wrong
  *
@@ -674,33 +659,28 @@ struct mp_cap_binding *mp_cap_binding_create(const struct mp_cap_params *p,
 					     struct netlink_ext_ack *extack)
 {
 	struct mp_cap_binding *b;
-	int err, id;
+	int err;
 
-	err = mp_cap_check(p->cap, p->device_budget, extack);
+	err = mp_cap_check(p, extack);
 	if (err)
 		return ERR_PTR(err);
 
 	b = kzalloc(sizeof(*b), GFP_KERNEL);
 	if (!b)
 		return ERR_PTR(-ENOMEM);
-	refcount_set(&b->ref, 1);
 	b->cap = p->cap;
-	b->owner = dev;
+	b->cap_low = p->cap_low;
 	spin_lock_init(&b->lock);
 	mutex_init(&b->mlock);
 	INIT_LIST_HEAD(&b->node);
-	INIT_WORK(&b->free_work, mp_cap_free_work);
 
+	err = mp_binding_init(&b->mb, &mp_cap_type);
+	if (err)
+		goto free;
 	err = pp_netmem_stack_init(&b->cache, min(p->cap, MP_CAP_CACHE),
 				   dev_to_node(&dev->dev));
 	if (err)
 		goto free;
-	id = ida_alloc_min(&mp_cap_ida, 1, GFP_KERNEL);
-	if (id < 0) {
-		err = id;
-		goto free;
-	}
-	b->id = id;
 
 	mutex_lock(&mp_cap_lock);
 	err = mp_cap_dev_join(b, dev, p->device_budget);
@@ -709,6 +689,7 @@ struct mp_cap_binding *mp_cap_binding_create(const struct mp_cap_params *p,
 	mutex_unlock(&mp_cap_lock);
 	if (err)
 		goto free;
+	mp_binding_publish(&b->mb);
 	return b;
 
 free:
@@ -720,8 +701,8 @@ EXPORT_SYMBOL_GPL(mp_cap_binding_create);
 /**
  * mp_cap_set() - change a live binding's cap and its device's budget
  * @binding: the binding
- * @cap: the new cap, in pages
- * @device_budget: the device's new budget; 0 leaves it as it is
+ * @p: the new cap and low watermark (0: the cap less an eighth), and the
+ *	device's new budget (0 leaves it as it is)
  * @extack: where to say what was wrong
  *
  * A lower cap never frees a page in flight: new allocations stop until use
@@ -729,30 +710,46 @@ EXPORT_SYMBOL_GPL(mp_cap_binding_create);
  *
  * Return: 0, or -EINVAL (nothing changed).
  */
-int mp_cap_set(struct mp_cap_binding *binding, u32 cap, u32 device_budget,
+int mp_cap_set(struct mp_cap_binding *binding, const struct mp_cap_params *p,
 	       struct netlink_ext_ack *extack)
 {
 	unsigned long freed = 0;
 	long excess;
 	int err;
 
-	err = mp_cap_check(cap, device_budget, extack);
+	err = mp_cap_check(p, extack);
 	if (err)
 		return err;
-	if (device_budget && !binding->cdev) {
+	if (p->device_budget && !binding->cdev) {
 		NL_SET_ERR_MSG(extack, "the binding's device has no budget");
 		return -EINVAL;
 	}
-	WRITE_ONCE(binding->cap, cap);
-	if (device_budget)
-		WRITE_ONCE(binding->cdev->budget, device_budget);
+	WRITE_ONCE(binding->cap_low, p->cap_low);
+	WRITE_ONCE(binding->cap, p->cap);
+	if (p->device_budget)
+		WRITE_ONCE(binding->cdev->budget, p->device_budget);
 
-	excess = atomic_long_read(&binding->held) - (long)mp_cap_low(cap);
+	excess = atomic_long_read(&binding->held) -
+		 (long)mp_cap_binding_low(binding);
 	if (excess > 0)
 		mp_cap_shrink_one(binding, excess, &freed);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(mp_cap_set);
+
+/**
+ * mp_cap_binding_params() - what a binding is now
+ * @binding: the binding
+ * @p: its cap, low watermark (0 if derived from the cap) and device budget
+ */
+void mp_cap_binding_params(struct mp_cap_binding *binding,
+			   struct mp_cap_params *p)
+{
+	p->cap = READ_ONCE(binding->cap);
+	p->cap_low = READ_ONCE(binding->cap_low);
+	p->device_budget = binding->cdev ? READ_ONCE(binding->cdev->budget) : 0;
+}
+EXPORT_SYMBOL_GPL(mp_cap_binding_params);
 
 /*** binding <-> rx queue ***/
 
@@ -763,42 +760,21 @@ EXPORT_SYMBOL_GPL(mp_cap_set);
  * @rxq_idx: the queue
  * @extack: where to say what was wrong
  *
- * A cap binding serves one queue: its cap is that queue's. Pools created
- * from now on draw from it. Caller holds RTNL.
+ * A binding's cap is what all its queues hold together. Pools created from
+ * now on draw from it. Caller holds RTNL.
  *
- * Return: 0, -ERANGE, -EINVAL (another device), -EBUSY (the binding
- * serves a queue already) or -EEXIST (the queue has a provider).
+ * Return: 0, -ERANGE, -EINVAL (another device) or -EBUSY (the queue has a
+ * provider).
  */
 int mp_cap_bind_queue(struct mp_cap_binding *binding, struct net_device *dev,
 		      unsigned int rxq_idx, struct netlink_ext_ack *extack)
 {
-	struct netdev_rx_queue *rxq;
+	int err;
 
-	ASSERT_RTNL();
-
-	if (rxq_idx >= dev->num_rx_queues) {
-		NL_SET_ERR_MSG(extack, "rx queue index out of range");
-		return -ERANGE;
-	}
-	if (binding->owner != dev) {
-		NL_SET_ERR_MSG(extack, "binding was made for another device");
-		return -EINVAL;
-	}
-	if (binding->nr_queues) {
-		NL_SET_ERR_MSG(extack, "a cap binding serves one rx queue");
-		return -EBUSY;
-	}
-	rxq = __netif_get_rx_queue(dev, rxq_idx);
-	if (rxq->mp_params.mp_ops) {
-		NL_SET_ERR_MSG(extack, "rx queue already has a memory provider");
-		return -EEXIST;
-	}
-	refcount_inc(&binding->ref);
-	binding->dev = dev;
-	binding->nr_queues = 1;
-	rxq->mp_params.mp_priv = binding;
-	rxq->mp_params.mp_ops = &mp_cap_ops;
-	return 0;
+	err = mp_binding_check_queue(dev, rxq_idx, false, extack);
+	if (!err)
+		err = mp_binding_bind_queue(&binding->mb, dev, rxq_idx, extack);
+	return err;
 }
 EXPORT_SYMBOL_GPL(mp_cap_bind_queue);
 
@@ -812,9 +788,7 @@ EXPORT_SYMBOL_GPL(mp_cap_bind_queue);
  */
 struct mp_cap_binding *mp_cap_rxq_binding(struct netdev_rx_queue *rxq)
 {
-	ASSERT_RTNL();
-	return rxq->mp_params.mp_ops == &mp_cap_ops ?
-	       rxq->mp_params.mp_priv : NULL;
+	return mp_cap_binding_of(mp_binding_rxq(rxq));
 }
 EXPORT_SYMBOL_GPL(mp_cap_rxq_binding);
 
@@ -827,98 +801,76 @@ EXPORT_SYMBOL_GPL(mp_cap_rxq_binding);
  */
 void mp_cap_unbind_queue(struct netdev_rx_queue *rxq)
 {
-	struct mp_cap_binding *b = mp_cap_rxq_binding(rxq);
-
-	if (WARN_ON_ONCE(!b))
-		return;
-	rxq->mp_params.mp_priv = NULL;
-	rxq->mp_params.mp_ops = NULL;
-	b->nr_queues = 0;
-	b->dev = NULL;
-	mp_cap_binding_put(b);
+	if (!WARN_ON_ONCE(!mp_cap_rxq_binding(rxq)))
+		mp_binding_unbind_queue(rxq);
 }
 EXPORT_SYMBOL_GPL(mp_cap_unbind_queue);
 
 /**
- * mp_cap_binding_default_gen() - which sysctl default made a binding
+ * mp_cap_binding_default_gen() - which namespace defaults made a binding
  * @binding: the binding
  *
  * Return: the generation of the defaults, 0 if it was bound explicitly.
  */
 u32 mp_cap_binding_default_gen(const struct mp_cap_binding *binding)
 {
-	return binding->default_gen;
+	return binding->mb.default_gen;
 }
+EXPORT_SYMBOL_GPL(mp_cap_binding_default_gen);
 
-/**
- * mp_cap_binding_set_default_gen() - mark a binding as made by a default
- * @binding: the binding, not yet bound
- * @gen: generation of the defaults
- */
-void mp_cap_binding_set_default_gen(struct mp_cap_binding *binding, u32 gen)
-{
-	binding->default_gen = gen;
-}
-
-/*** debugfs ***/
+/*** debugfs: a read-only view ***/
 
 static int mp_cap_bindings_show(struct seq_file *m, void *v)
 {
 	u64 stats[MP_CAP_STAT_NUM];
 	struct mp_cap_binding *b;
+	struct mp_binding *mb;
+	unsigned long id = 0;
 	int i;
 
 	rtnl_lock();
-	mutex_lock(&mp_cap_lock);
-	list_for_each_entry(b, &mp_cap_list, node) {
-		seq_printf(m, "id=%u dev=%s default=%u", b->id,
-			   b->dev ? netdev_name(b->dev) : "-", b->default_gen);
-		mp_cap_binding_stats(b, stats);
-		for (i = 0; i < MP_CAP_STAT_NUM; i++)
-			seq_printf(m, " %s=%llu", mp_cap_stat_names[i], stats[i]);
-		seq_putc(m, '\n');
+	for (; (mb = mp_binding_next(&id)); id++) {
+		b = mp_cap_binding_of(mb);
+		if (b) {
+			seq_printf(m, "id=%u dev=%s default=%u", mb->id,
+				   mb->dev ? netdev_name(mb->dev) : "-",
+				   mb->default_gen);
+			mp_cap_binding_stats(b, stats);
+			for (i = 0; i < MP_CAP_STAT_NUM; i++)
+				seq_printf(m, " %s=%llu", mp_cap_stat_names[i],
+					   stats[i]);
+			seq_putc(m, '\n');
+		}
+		mp_binding_put(mb);
 	}
-	mutex_unlock(&mp_cap_lock);
 	rtnl_unlock();
 	seq_printf(m, "total pages-held=%lu\n", mp_cap_pages_held());
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(mp_cap_bindings);
 
-/* "<binding id> <cap> [<device budget>]": retune a live binding */
-static ssize_t mp_cap_set_write(struct file *file, const char __user *ubuf,
-				size_t count, loff_t *ppos)
+/* A device's budget must not outlive the device under its pointer: a
+ * device allocated later at the same address would join it.
+ */
+static int mp_cap_netdev_event(struct notifier_block *nb, unsigned long event,
+			       void *ptr)
 {
-	u32 id, cap, budget = 0;
-	struct mp_cap_binding *b;
-	int err = -ENOENT;
-	char buf[64];
-	size_t len = min(count, sizeof(buf) - 1);
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+	struct mp_cap_dev *cdev;
 
-	if (copy_from_user(buf, ubuf, len))
-		return -EFAULT;
-	buf[len] = '\0';
-	if (sscanf(buf, "%u %u %u", &id, &cap, &budget) < 2)
-		return -EINVAL;
-
+	/* not a move to another namespace: the device itself goes */
+	if (event != NETDEV_UNREGISTER || dev->reg_state == NETREG_REGISTERED)
+		return NOTIFY_DONE;
 	mutex_lock(&mp_cap_lock);
-	list_for_each_entry(b, &mp_cap_list, node) {
-		if (b->id == id && refcount_inc_not_zero(&b->ref))
-			break;
-	}
+	list_for_each_entry(cdev, &mp_cap_devs, node)
+		if (cdev->dev == dev)
+			cdev->dev = NULL;
 	mutex_unlock(&mp_cap_lock);
-	if (list_entry_is_head(b, &mp_cap_list, node))
-		return err;
-	err = mp_cap_set(b, cap, budget, NULL);
-	mp_cap_binding_put(b);
-	return err ?: count;
+	return NOTIFY_DONE;
 }
 
-static const struct file_operations mp_cap_set_fops = {
-	.owner	= THIS_MODULE,
-	.open	= simple_open,
-	.write	= mp_cap_set_write,
-	.llseek	= noop_llseek,
+static struct notifier_block mp_cap_netdev_nb = {
+	.notifier_call = mp_cap_netdev_event,
 };
 
 static int __init mp_cap_init(void)
@@ -933,10 +885,12 @@ static int __init mp_cap_init(void)
 	shrinker->scan_objects = mp_cap_shrinker_scan;
 	shrinker->batch = MP_CAP_SHRINK_BATCH;
 	shrinker_register(shrinker);
+	if (register_netdevice_notifier(&mp_cap_netdev_nb))
+		pr_warn("no netdevice notifier: device budgets may outlive devices\n");
 
+	mp_type_register(&mp_cap_type);
 	dir = debugfs_create_dir("mp_cap", NULL);
 	debugfs_create_file("bindings", 0444, dir, NULL, &mp_cap_bindings_fops);
-	debugfs_create_file("set", 0200, dir, NULL, &mp_cap_set_fops);
 	return 0;
 }
 device_initcall(mp_cap_init);
@@ -949,4 +903,15 @@ static const struct memory_provider_ops mp_cap_ops = {
 	.nl_fill	= mp_cap_nl_fill,
 	.uninstall	= mp_cap_uninstall,
 	.scrub		= mp_cap_pool_unmap,
+};
+
+const struct mp_type mp_cap_type = {
+	.name		= "cap",
+	.type		= NETDEV_MP_TYPE_CAP,
+	.nest		= NETDEV_A_MP_BINDING_CAP,
+	.mp_ops		= &mp_cap_ops,
+	.create		= mp_cap_nl_create,
+	.set		= mp_cap_nl_set,
+	.fill		= mp_cap_nl_fill_binding,
+	.free		= mp_cap_type_free,
 };

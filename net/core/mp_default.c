@@ -1,70 +1,78 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Default memory provider for rx queues, chosen by sysctl.
+ * Default memory provider for rx queues, per network namespace, by sysctl.
  *
  * net.core.mp_default names the provider that a page pool created for an
  * rx queue (PP_FLAG_RX_QUEUE) gets when nothing is bound to the queue:
  * "none" (the page allocator), "huge" (net.core.mp_huge_blocks and
- * mp_huge_max_blocks per queue; the huge pages are reserved by a worker,
- * and the pool is served from the page allocator until they are there) or
- * "cap" (net.core.mp_cap_pages per queue, and mp_cap_device_pages shared
- * by the queues of a device, 0 for no device budget). The queue's binding
- * is made when its first such pool is created, under RTNL.
+ * mp_huge_max_blocks per queue; a worker reserves the huge pages, and the
+ * pool is served from the page allocator until they are there) or "cap"
+ * (net.core.mp_cap_pages per queue, mp_cap_device_pages shared by the
+ * queues of a device, 0 for no device budget). The same values are what
+ * mp-bind requests leave out. The queue's binding is made when its first
+ * such pool is created, under RTNL.
+ *
+ * Each network namespace has its own defaults, and a new one starts with
+ * "none": a container that makes devices pins nothing unless its own
+ * defaults say so. Only CAP_NET_ADMIN in the initial user namespace may
+ * change them (pinning memory is the host's decision): a namespace owned
+ * by another user namespace sees them read-only. What all hugepage
+ * bindings together may reserve is bounded machine-wide by
+ * net.core.mp_huge_limit_mb, in the initial namespace only.
  *
  * Every write of a default starts a new generation. A queue whose default
  * binding is of an older generation gets a new one (or none) at its next
  * pool creation; pools already created keep theirs until they are
- * destroyed. Bindings made explicitly are never replaced. veth and
- * netdevsim create pools at link up, XDP attach and channel changes.
+ * destroyed. Bindings made over netlink are never replaced.
  *
- * Bad values are refused with -EINVAL and change nothing.
+ * Bad values are refused with -EINVAL and change nothing, and so are
+ * writes that do not start at offset 0.
  *
- * Locking: mp_default_lock serialises writers; pool creation reads the
- * values under RTNL with READ_ONCE(), and sees one generation's values or
- * the next's, never a mix, since the generation is bumped last.
+ * Locking: writers hold RTNL and bump a seqcount around the change;
+ * readers (pool creation under RTNL, mp-bind without it) retry on it, so
+ * they see one generation's values, never a mix of two.
  */
 
 #define pr_fmt(fmt) "mp_default: " fmt
 
 #include <kunit/visibility.h>
 #include <linux/mm.h>
-#include <linux/mutex.h>
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
+#include <linux/seqlock.h>
+#include <linux/slab.h>
 #include <linux/sysctl.h>
 #include <net/net_namespace.h>
 #include <net/netdev_rx_queue.h>
+#include <net/netns/generic.h>
 #include <net/page_pool/memory_provider.h>
 #include <net/page_pool/mp_cap.h>
 #include <net/page_pool/mp_huge.h>
+#include <uapi/linux/netdev.h>
 
+#include "mp_core.h"
 #include "mp_kunit.h"
 
-enum mp_default_provider {
-	MP_DEFAULT_NONE,
-	MP_DEFAULT_HUGE,
-	MP_DEFAULT_CAP,
-	MP_DEFAULT_NUM
+struct mp_default_net {
+	seqcount_t seq;			/* writers: RTNL, preemption off */
+	struct mp_defaults d;
+	struct ctl_table_header *hdr;
 };
 
-static const char * const mp_default_names[MP_DEFAULT_NUM] = {
-	[MP_DEFAULT_NONE]	= "none",
-	[MP_DEFAULT_HUGE]	= "huge",
-	[MP_DEFAULT_CAP]	= "cap",
+static unsigned int mp_default_net_id;
+
+/* What net.core.mp_default says, and the provider it names. */
+static const struct {
+	const char *name;
+	u32 provider;
+} mp_default_names[] = {
+	{ "none", 0 },
+	{ "huge", NETDEV_MP_TYPE_HUGE },
+	{ "cap", NETDEV_MP_TYPE_CAP },
 };
 
-struct mp_default {
-	u32 provider;		/* enum mp_default_provider */
-	u32 huge_blocks;
-	u32 huge_max_blocks;
-	u32 cap_pages;
-	u32 cap_device_pages;
-	u32 gen;		/* bumped by every write; never 0 */
-};
-
-static DEFINE_MUTEX(mp_default_lock);
-static struct mp_default mp_default = {
-	.provider	  = MP_DEFAULT_NONE,
+static const struct mp_defaults mp_defaults_initial = {
+	.provider	  = 0,
 	.huge_blocks	  = 4,
 	.huge_max_blocks  = 16,
 	.cap_pages	  = 1024,
@@ -72,94 +80,34 @@ static struct mp_default mp_default = {
 	.gen		  = 1,
 };
 
-static bool mp_default_built(u32 provider)
+/* net.core.mp_huge_limit_mb, in MiB; set at boot to an eighth of RAM */
+static u32 mp_huge_limit_mb;
+
+static struct mp_default_net *mp_default_net(const struct net *net)
 {
-	switch (provider) {
-	case MP_DEFAULT_HUGE:
-		return IS_ENABLED(CONFIG_PAGE_POOL_MP_HUGE);
-	case MP_DEFAULT_CAP:
-		return IS_ENABLED(CONFIG_PAGE_POOL_MP_CAP);
-	default:
-		return provider == MP_DEFAULT_NONE;
-	}
-}
-
-static int mp_default_huge(const struct mp_default *d,
-			   struct netdev_rx_queue *rxq)
-{
-	struct mp_huge_params p = {
-		.blocks		= d->huge_blocks,
-		.max_blocks	= d->huge_max_blocks,
-		.nid		= dev_to_node(&rxq->dev->dev),
-	};
-	struct mp_huge_binding *b;
-	int err;
-
-	if (!IS_ENABLED(CONFIG_PAGE_POOL_MP_HUGE))
-		return -EOPNOTSUPP;
-	b = mp_huge_binding_create(&p, false, NULL);
-	if (IS_ERR(b))
-		return PTR_ERR(b);
-	mp_huge_binding_set_default_gen(b, d->gen);
-	err = mp_huge_bind_queue(b, rxq->dev, get_netdev_rx_queue_index(rxq),
-				 NULL);
-	mp_huge_binding_put(b);
-	return err;
-}
-
-static int mp_default_cap(const struct mp_default *d,
-			  struct netdev_rx_queue *rxq)
-{
-	struct mp_cap_params p = {
-		.cap		= d->cap_pages,
-		.device_budget	= d->cap_device_pages,
-	};
-	struct mp_cap_binding *b;
-	int err;
-
-	if (!IS_ENABLED(CONFIG_PAGE_POOL_MP_CAP))
-		return -EOPNOTSUPP;
-	b = mp_cap_binding_create(&p, rxq->dev, NULL);
-	if (IS_ERR(b))
-		return PTR_ERR(b);
-	mp_cap_binding_set_default_gen(b, d->gen);
-	err = mp_cap_bind_queue(b, rxq->dev, get_netdev_rx_queue_index(rxq),
-				NULL);
-	mp_cap_binding_put(b);
-	return err;
-}
-
-/* The generation of the default binding on @rxq; 0 if it was bound
- * explicitly or by another provider.
- */
-static u32 mp_default_gen_of(struct netdev_rx_queue *rxq)
-{
-	struct mp_huge_binding *hb;
-	struct mp_cap_binding *cb;
-
-	if (IS_ENABLED(CONFIG_PAGE_POOL_MP_HUGE)) {
-		hb = mp_huge_rxq_binding(rxq);
-		if (hb)
-			return mp_huge_binding_default_gen(hb);
-	}
-	if (IS_ENABLED(CONFIG_PAGE_POOL_MP_CAP)) {
-		cb = mp_cap_rxq_binding(rxq);
-		if (cb)
-			return mp_cap_binding_default_gen(cb);
-	}
-	return 0;
-}
-
-static void mp_default_uninstall(struct netdev_rx_queue *rxq)
-{
-	if (IS_ENABLED(CONFIG_PAGE_POOL_MP_HUGE) && mp_huge_rxq_binding(rxq))
-		mp_huge_unbind_queue(rxq);
-	else if (IS_ENABLED(CONFIG_PAGE_POOL_MP_CAP) && mp_cap_rxq_binding(rxq))
-		mp_cap_unbind_queue(rxq);
+	return net_generic(net, mp_default_net_id);
 }
 
 /**
- * mp_default_install() - give an rx queue the default provider
+ * mp_defaults_get() - a namespace's defaults
+ * @net: the namespace
+ * @d: its defaults, all of one generation
+ *
+ * Any context that may sleep; RTNL or not.
+ */
+void mp_defaults_get(const struct net *net, struct mp_defaults *d)
+{
+	struct mp_default_net *dn = mp_default_net(net);
+	unsigned int seq;
+
+	do {
+		seq = read_seqcount_begin(&dn->seq);
+		*d = dn->d;
+	} while (read_seqcount_retry(&dn->seq, seq));
+}
+
+/**
+ * mp_default_install() - give an rx queue its namespace's default provider
  * @rxq: the queue a page pool is being created for
  *
  * Called by page_pool_init() for pools with PP_FLAG_RX_QUEUE that a
@@ -169,53 +117,56 @@ static void mp_default_uninstall(struct netdev_rx_queue *rxq)
  */
 void mp_default_install(struct netdev_rx_queue *rxq)
 {
-	struct mp_default d;
-	u32 gen;
+	unsigned int idx = get_netdev_rx_queue_index(rxq);
+	const struct mp_type *type;
+	struct mp_binding *mb;
+	struct mp_defaults d;
 	int err;
 
 	ASSERT_RTNL();
-
-	d.gen = READ_ONCE(mp_default.gen);
-	smp_rmb(); /* pairs with smp_wmb() in mp_default_commit() */
-	d.provider = READ_ONCE(mp_default.provider);
-	d.huge_blocks = READ_ONCE(mp_default.huge_blocks);
-	d.huge_max_blocks = READ_ONCE(mp_default.huge_max_blocks);
-	d.cap_pages = READ_ONCE(mp_default.cap_pages);
-	d.cap_device_pages = READ_ONCE(mp_default.cap_device_pages);
+	mp_defaults_get(dev_net(rxq->dev), &d);
 
 	if (rxq->mp_params.mp_ops) {
-		gen = mp_default_gen_of(rxq);
-		if (!gen || gen == d.gen)
+		mb = mp_binding_rxq(rxq);
+		/* another provider, a binding made over netlink, or current */
+		if (!mb || !mb->default_gen || mb->default_gen == d.gen)
 			return;
-		mp_default_uninstall(rxq);
+		if (mb->nr_queues == 1)
+			mp_nl_notify(mb, NETDEV_CMD_MP_BINDING_DEL_NTF);
+		mp_binding_unbind_queue(rxq);
 	}
 
-	switch (d.provider) {
-	case MP_DEFAULT_HUGE:
-		err = mp_default_huge(&d, rxq);
-		break;
-	case MP_DEFAULT_CAP:
-		err = mp_default_cap(&d, rxq);
-		break;
-	default:
+	type = mp_type_find(d.provider);
+	if (!type)
 		return;
+	mb = type->create(rxq->dev, NULL, NULL);
+	if (IS_ERR(mb)) {
+		err = PTR_ERR(mb);
+		goto warn;
 	}
-	if (err)
-		pr_warn_ratelimited("%s: rx queue %u keeps the page allocator: %d\n",
-				    netdev_name(rxq->dev),
-				    get_netdev_rx_queue_index(rxq), err);
+	mb->default_gen = d.gen;
+	err = mp_binding_bind_queue(mb, rxq->dev, idx, NULL);
+	if (!err)
+		mp_nl_notify(mb, NETDEV_CMD_MP_BINDING_ADD_NTF);
+	mp_binding_put(mb);
+	if (!err)
+		return;
+warn:
+	pr_warn_ratelimited("%s: rx queue %u keeps the page allocator: %d\n",
+			    netdev_name(rxq->dev), idx, err);
 }
 
-/* Publish @d as the next generation. Caller holds mp_default_lock. */
-static void mp_default_commit(const struct mp_default *d)
+/* Publish @d as the next generation. Caller holds RTNL. */
+static void mp_default_commit(struct mp_default_net *dn,
+			      const struct mp_defaults *d)
 {
-	WRITE_ONCE(mp_default.provider, d->provider);
-	WRITE_ONCE(mp_default.huge_blocks, d->huge_blocks);
-	WRITE_ONCE(mp_default.huge_max_blocks, d->huge_max_blocks);
-	WRITE_ONCE(mp_default.cap_pages, d->cap_pages);
-	WRITE_ONCE(mp_default.cap_device_pages, d->cap_device_pages);
-	smp_wmb(); /* values before the generation that announces them */
-	WRITE_ONCE(mp_default.gen, mp_default.gen + 1 ?: 1);
+	ASSERT_RTNL();
+	preempt_disable();
+	write_seqcount_begin(&dn->seq);
+	dn->d = *d;
+	dn->d.gen = d->gen + 1 ?: 1;
+	write_seqcount_end(&dn->seq);
+	preempt_enable();
 }
 
 /* A reservation the machine can never grant is a mistake, not a wish. */
@@ -225,9 +176,9 @@ static bool mp_default_blocks_fit(u32 blocks)
 	       ((u64)totalram_pages() << PAGE_SHIFT) / 2;
 }
 
-static int mp_default_check(const struct mp_default *d)
+static int mp_default_check(const struct mp_defaults *d)
 {
-	if (d->provider >= MP_DEFAULT_NUM || !mp_default_built(d->provider))
+	if (d->provider && !mp_type_find(d->provider))
 		return -EINVAL;
 	if (!d->huge_max_blocks || d->huge_max_blocks > MP_HUGE_MAX_BLOCKS)
 		return -EINVAL;
@@ -242,109 +193,200 @@ static int mp_default_check(const struct mp_default *d)
 	return 0;
 }
 
+static const char *mp_default_name(u32 provider)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(mp_default_names); i++)
+		if (mp_default_names[i].provider == provider)
+			return mp_default_names[i].name;
+	return "?";
+}
+
 VISIBLE_IF_KUNIT int mp_default_provider_sysctl(const struct ctl_table *table,
 						int write, void *buffer,
 						size_t *lenp, loff_t *ppos)
 {
+	struct mp_default_net *dn = table->data;
 	char name[32];
 	struct ctl_table tbl = { .data = name, .maxlen = sizeof(name) };
-	struct mp_default d;
+	struct mp_defaults d;
+	unsigned int i;
 	int err;
 
-	mutex_lock(&mp_default_lock);
-	d = mp_default;
-	strscpy(name, mp_default_names[d.provider], sizeof(name));
+	/* a write continuing at an offset would apply half a value */
+	if (write && *ppos)
+		return -EINVAL;
+	rtnl_lock();
+	d = dn->d;
+	strscpy(name, mp_default_name(d.provider), sizeof(name));
 	err = proc_dostring(&tbl, write, buffer, lenp, ppos);
 	if (!write || err)
 		goto out;
 
-	err = match_string(mp_default_names, MP_DEFAULT_NUM, name);
-	if (err < 0) {
-		err = -EINVAL;
-		goto out;
+	err = -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(mp_default_names); i++) {
+		if (!strcmp(name, mp_default_names[i].name)) {
+			d.provider = mp_default_names[i].provider;
+			err = mp_default_check(&d);
+			break;
+		}
 	}
-	d.provider = err;
-	err = mp_default_check(&d);
 	if (!err)
-		mp_default_commit(&d);
+		mp_default_commit(dn, &d);
 out:
-	mutex_unlock(&mp_default_lock);
+	rtnl_unlock();
 	return err;
 }
 EXPORT_SYMBOL_IF_KUNIT(mp_default_provider_sysctl);
 
-/* The u32 fields of struct mp_default, validated as a whole. */
+/* The u32 fields of struct mp_defaults, validated as a whole. */
 VISIBLE_IF_KUNIT int mp_default_u32_sysctl(const struct ctl_table *table,
 					   int write, void *buffer,
 					   size_t *lenp, loff_t *ppos)
 {
 	size_t offset = (uintptr_t)table->extra1;
+	struct mp_default_net *dn = table->data;
 	struct ctl_table tbl = *table;
-	struct mp_default d;
-	u32 *val;
+	struct mp_defaults d;
 	int err;
 
-	mutex_lock(&mp_default_lock);
-	d = mp_default;
-	val = (u32 *)((char *)&d + offset);
-	tbl.data = val;
+	if (write && *ppos)
+		return -EINVAL;
+	rtnl_lock();
+	d = dn->d;
+	tbl.data = (char *)&d + offset;
 	tbl.extra1 = NULL;
 	tbl.extra2 = NULL;
 	err = proc_douintvec_minmax(&tbl, write, buffer, lenp, ppos);
 	if (write && !err) {
 		err = mp_default_check(&d);
 		if (!err)
-			mp_default_commit(&d);
+			mp_default_commit(dn, &d);
 	}
-	mutex_unlock(&mp_default_lock);
+	rtnl_unlock();
 	return err;
 }
 EXPORT_SYMBOL_IF_KUNIT(mp_default_u32_sysctl);
 
-VISIBLE_IF_KUNIT struct ctl_table mp_default_sysctl_table[] = {
+/* net.core.mp_huge_limit_mb: at most all of RAM. */
+static int mp_default_limit_sysctl(const struct ctl_table *table, int write,
+				   void *buffer, size_t *lenp, loff_t *ppos)
+{
+	u32 ram_mb = totalram_pages() >> (20 - PAGE_SHIFT);
+	struct ctl_table tbl = *table;
+	u32 val;
+	int err;
+
+	if (write && *ppos)
+		return -EINVAL;
+	rtnl_lock();
+	val = mp_huge_limit_mb;
+	tbl.data = &val;
+	tbl.extra1 = SYSCTL_ZERO;
+	tbl.extra2 = &ram_mb;
+	err = proc_douintvec_minmax(&tbl, write, buffer, lenp, ppos);
+	if (write && !err) {
+		mp_huge_limit_mb = val;
+		if (IS_ENABLED(CONFIG_PAGE_POOL_MP_HUGE))
+			mp_huge_set_limit(val / (SZ_2M >> 20));
+	}
+	rtnl_unlock();
+	return err;
+}
+
+#define MP_DEFAULT_U32(_name, _field) {				\
+	.procname	= _name,					\
+	.mode		= 0644,						\
+	.maxlen		= sizeof(u32),					\
+	.proc_handler	= mp_default_u32_sysctl,			\
+	.extra1		= (void *)offsetof(struct mp_defaults, _field),	\
+}
+
+/* Every namespace's; the last entry is the initial namespace's only. */
+VISIBLE_IF_KUNIT const struct ctl_table mp_default_sysctl_table[] = {
 	{
 		.procname	= "mp_default",
 		.mode		= 0644,
 		.maxlen		= 32,
 		.proc_handler	= mp_default_provider_sysctl,
 	},
+	MP_DEFAULT_U32("mp_huge_blocks", huge_blocks),
+	MP_DEFAULT_U32("mp_huge_max_blocks", huge_max_blocks),
+	MP_DEFAULT_U32("mp_cap_pages", cap_pages),
+	MP_DEFAULT_U32("mp_cap_device_pages", cap_device_pages),
 	{
-		.procname	= "mp_huge_blocks",
+		.procname	= "mp_huge_limit_mb",
 		.mode		= 0644,
 		.maxlen		= sizeof(u32),
-		.proc_handler	= mp_default_u32_sysctl,
-		.extra1		= (void *)offsetof(struct mp_default, huge_blocks),
-	},
-	{
-		.procname	= "mp_huge_max_blocks",
-		.mode		= 0644,
-		.maxlen		= sizeof(u32),
-		.proc_handler	= mp_default_u32_sysctl,
-		.extra1		= (void *)offsetof(struct mp_default,
-						   huge_max_blocks),
-	},
-	{
-		.procname	= "mp_cap_pages",
-		.mode		= 0644,
-		.maxlen		= sizeof(u32),
-		.proc_handler	= mp_default_u32_sysctl,
-		.extra1		= (void *)offsetof(struct mp_default, cap_pages),
-	},
-	{
-		.procname	= "mp_cap_device_pages",
-		.mode		= 0644,
-		.maxlen		= sizeof(u32),
-		.proc_handler	= mp_default_u32_sysctl,
-		.extra1		= (void *)offsetof(struct mp_default,
-						   cap_device_pages),
+		.proc_handler	= mp_default_limit_sysctl,
 	},
 };
 EXPORT_SYMBOL_IF_KUNIT(mp_default_sysctl_table);
 
+/**
+ * mp_default_table() - a namespace's registered sysctl table
+ * @net: the namespace
+ *
+ * Return: its table, whose handlers act on @net's defaults (for KUnit).
+ */
+VISIBLE_IF_KUNIT const struct ctl_table *mp_default_table(struct net *net)
+{
+	return mp_default_net(net)->hdr->ctl_table_arg;
+}
+EXPORT_SYMBOL_IF_KUNIT(mp_default_table);
+
+static int __net_init mp_default_net_init(struct net *net)
+{
+	struct mp_default_net *dn = mp_default_net(net);
+	size_t n = ARRAY_SIZE(mp_default_sysctl_table);
+	struct ctl_table *tbl;
+	unsigned int i;
+
+	seqcount_init(&dn->seq);
+	dn->d = mp_defaults_initial;
+
+	tbl = kmemdup(mp_default_sysctl_table, sizeof(mp_default_sysctl_table),
+		      GFP_KERNEL);
+	if (!tbl)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		tbl[i].data = dn;
+		/* pinning memory is the host's decision */
+		if (net->user_ns != &init_user_ns)
+			tbl[i].mode = 0444;
+	}
+	if (!net_eq(net, &init_net))
+		n--;	/* the machine-wide limit */
+	dn->hdr = register_net_sysctl_sz(net, "net/core", tbl, n);
+	if (!dn->hdr) {
+		kfree(tbl);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void __net_exit mp_default_net_exit(struct net *net)
+{
+	struct mp_default_net *dn = mp_default_net(net);
+	const struct ctl_table *tbl = dn->hdr->ctl_table_arg;
+
+	unregister_net_sysctl_table(dn->hdr);
+	kfree(tbl);
+}
+
+static struct pernet_operations mp_default_net_ops = {
+	.init	= mp_default_net_init,
+	.exit	= mp_default_net_exit,
+	.id	= &mp_default_net_id,
+	.size	= sizeof(struct mp_default_net),
+};
+
 static int __init mp_default_init(void)
 {
-	if (!register_net_sysctl(&init_net, "net/core", mp_default_sysctl_table))
-		return -ENOMEM;
-	return 0;
+	mp_huge_limit_mb = (totalram_pages() >> (20 - PAGE_SHIFT)) / 8;
+	if (IS_ENABLED(CONFIG_PAGE_POOL_MP_HUGE))
+		mp_huge_set_limit(mp_huge_limit_mb / (SZ_2M >> 20));
+	return register_pernet_subsys(&mp_default_net_ops);
 }
 device_initcall(mp_default_init);

@@ -5,6 +5,7 @@
  * last pool of a slot can unmap those still in flight. See mp_dma.h.
  */
 
+#include <linux/error-injection.h>
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
 #include <net/netdev_rx_queue.h>
@@ -140,6 +141,15 @@ bool mp_dma_set(struct page_pool *pool, struct page *page, dma_addr_t dma)
 	return true;
 }
 
+/* Remember a page mapped on its own, for the slot's last scrub. */
+static noinline int mp_dma_track(struct mp_dma_slot *s, struct page *page,
+				 dma_addr_t dma)
+{
+	return xa_insert_bh(&s->pages, page_to_pfn(page), xa_mk_value(dma),
+			    GFP_ATOMIC);
+}
+ALLOW_ERROR_INJECTION(mp_dma_track, ERRNO);
+
 /**
  * mp_dma_map_page() - map a page on its own for @pool
  * @d: the provider's slots
@@ -162,8 +172,7 @@ bool mp_dma_map_page(struct mp_dma *d, int slot, struct page_pool *pool,
 	if (dma_mapping_error(pool->p.dev, dma))
 		return false;
 	if (WARN_ON_ONCE(dma > LONG_MAX >> 1) ||
-	    xa_insert_bh(&s->pages, page_to_pfn(page), xa_mk_value(dma),
-			 GFP_ATOMIC))
+	    mp_dma_track(s, page, dma))
 		goto unmap;
 	if (mp_dma_set(pool, page, dma))
 		return true;

@@ -17,11 +17,17 @@
  *  - in the reserve: a bit in its block's reserve_map. Freshly carved pages
  *    and pages the policy declined wait there. Refills draw from the store
  *    first, then from the reserve.
- * A block whose pages are all home (store or reserve), bar those lost, can
- * be given back whole; the trim worker finds such blocks (mp_huge_trim()).
+ * Only block pages ever enter the store, so it never holds more than the
+ * blocks' pages, whatever the policy. A block whose pages are all home
+ * (store or reserve), bar those lost, can be given back whole: when a park
+ * makes every page of a block parked, the trim worker gives it back
+ * without touching the store; an operator's trim (mp_huge_trim()) drains
+ * the store to find every such block.
  * A page that comes back still referenced elsewhere (splice, zerocopy) is
- * lost to its block for good: page_pool drops our reference and the page
- * returns to the page allocator when its last user puts it.
+ * lost to its block for good: page_pool drops its reference, but the
+ * binding keeps one until the block goes back, so that the page cannot
+ * return to the page allocator while the block's DMA mapping covers it, nor
+ * come back to us as an order-0 fallback page inside a block we hold.
  *
  * The pages a pool holds are the pool's until they come back through
  * release_netmem(): the driver's, the stack's and an application's
@@ -32,23 +38,26 @@
  * netdev reference, so pages in sockets never block unregister.
  *
  * DMA: each block is mapped once per (device, direction) that a pool of
- * the binding maps for ("map slot"), as one 2 MiB mapping, or page by page
- * where dma_max_mapping_size() is smaller (swiotlb). A page handed out gets
- * the address for its pool's slot, so a page that comes back after its
- * mapping died gets a fresh one. A slot is unmapped when the last pool
+ * the binding maps for ("map slot"), as one 2 MiB mapping. Where the device
+ * cannot map 2 MiB at once (swiotlb: confidential guests, swiotlb=force),
+ * a slot maps each page as it is handed out and unmaps it as it comes
+ * back, as page_pool does, so that bounce buffer is held only for pages in
+ * flight. A page handed out gets the address for its pool's slot, so a
+ * page that comes back after its mapping died gets a fresh one. A slot is unmapped when the last pool
  * using it is scrubbed: page_pool has stopped syncing for that pool and
  * waited for running syncs (memory_provider_ops.scrub). Order-0 fallback
  * pages are mapped one by one and tracked per slot, so that scrub unmaps
  * those still in flight as page_pool does for its own pages.
  *
  * Locking, outermost first:
- *   RTNL			binding <-> queue links (rxq->mp_params,
- *				binding->rxqs, binding->dev), pool init
+ *   RTNL			binding <-> queue links (rxq->mp_params and
+ *				the binding's queues: mp_core.c), pool init
  *   binding->lock (mutex)	blocks list and count, map slots, growth,
  *				trim; process context only
  *   binding->reserve_lock	reserve (BH; taken alone, never nested)
  *   the policy's own locks	the store (BH; taken alone, never nested)
- *   mp_huge_list_lock (mutex)	mp_huge_list, for debugfs; taken alone
+ * reserve_lock also covers each block's lost pages (lost_map, nr_lost), so
+ * that a trim counting a block home sees its parked and lost pages at once.
  * Nothing allocates under a spinlock. alloc_netmems and release_netmem take
  * no mutex: they run in softirq, and in process context with BH enabled,
  * for several pools of one binding at once.
@@ -57,6 +66,7 @@
 #define pr_fmt(fmt) "mp_huge: " fmt
 
 #include <kunit/visibility.h>
+#include <linux/error-injection.h>
 #include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
 #include <linux/fault-inject.h>
@@ -83,7 +93,9 @@
 #define CREATE_TRACE_POINTS
 #include <trace/events/mp_huge.h>
 
+#include "mp_core.h"
 #include "mp_dma.h"
+#include "mp_huge_priv.h"
 #include "mp_kunit.h"
 #include "page_pool_priv.h"
 
@@ -102,12 +114,14 @@ struct mp_huge_block {
 	struct list_head reserve_node;	/* binding->reserve, reserve_lock */
 	unsigned int reserved;		/* bits set in reserve_map */
 	unsigned long reserve_map[BITS_TO_LONGS(MP_HUGE_PAGES)];
-	atomic_t lost;			/* pages lost to other holders */
+	unsigned int nr_lost;		/* bits set in lost_map, reserve_lock */
+	unsigned long lost_map[BITS_TO_LONGS(MP_HUGE_PAGES)]; /* reserve_lock */
 	unsigned int home;		/* trim scratch, binding->lock */
 	bool returning;			/* trim scratch, binding->lock */
-	dma_addr_t *dma[MP_DMA_SLOTS];	/* per slot: 1 or MP_HUGE_PAGES */
+	dma_addr_t dma[MP_DMA_SLOTS];	/* 2 MiB mapping per slot, or 0 */
 };
 
+/* Per-CPU counters, summed by mp_huge_binding_stats(): all u64. */
 struct mp_huge_pcpu_stats {
 	u64 alloc;		/* pages handed out */
 	u64 release;		/* pages back through release_netmem */
@@ -117,19 +131,23 @@ struct mp_huge_pcpu_stats {
 	u64 carved;
 	u64 returned;		/* blocks */
 	u64 grow_fail;
+	u64 limit_hits;
+	u64 trims;
+	u64 block_maps;		/* 2 MiB DMA mappings made */
+	u64 page_maps;		/* single-page DMA mappings made */
 };
 
+#define MP_HUGE_PCPU_NUM	(sizeof(struct mp_huge_pcpu_stats) / sizeof(u64))
+
 struct mp_huge_binding {
-	refcount_t ref;		/* creator, queues, pools, queued work */
-	u32 id;
+	struct mp_binding mb;	/* first: the queues' and pools' mp_priv */
 	int nid;
-	struct mp_huge_params params;
+	struct mp_huge_params params;		/* max_blocks, policy_params:
+						 * lock; READ_ONCE outside
+						 */
+	u32 capacity_blocks;			/* max_blocks at creation */
 	const struct pp_policy_ops *policy;
 	void *store;
-	u32 default_gen;	/* non-zero: installed by the sysctl default */
-
-	struct net_device *dev;	/* no reference; RTNL */
-	struct xarray rxqs;	/* bound queues; RTNL */
 
 	struct mutex lock;			/* see the locking above */
 	struct list_head blocks;		/* lock */
@@ -138,7 +156,8 @@ struct mp_huge_binding {
 	unsigned long grow_after;		/* jiffies; READ/WRITE_ONCE */
 	struct xarray block_index;		/* pfn >> MP_HUGE_ORDER -> block */
 	struct mp_dma dma;			/* slots: lock; see mp_dma.h */
-	bool per_page[MP_DMA_SLOTS];		/* lock; blocks mapped by page */
+	bool per_page[MP_DMA_SLOTS];		/* lock; pages mapped at hand-out */
+	unsigned int per_page_slots;		/* lock; READ_ONCE outside */
 	netmem_ref *scratch;			/* lock; trim */
 	unsigned long capacity;			/* netmem the store can hold */
 
@@ -148,20 +167,72 @@ struct mp_huge_binding {
 
 	struct work_struct work;		/* grow */
 	struct delayed_work trim_work;
-	struct work_struct free_work;
 	struct mp_huge_pcpu_stats __percpu *stats;
-	struct list_head list;			/* mp_huge_list */
 };
 
 static const struct memory_provider_ops mp_huge_ops;
 static void mp_huge_kick_grow(struct mp_huge_binding *b);
 static void mp_huge_kick_trim(struct mp_huge_binding *b);
 
-static struct workqueue_struct *mp_huge_wq;
-static DEFINE_IDA(mp_huge_ida);
-static DEFINE_MUTEX(mp_huge_list_lock);
-static LIST_HEAD(mp_huge_list);
+static struct mp_huge_binding *mp_huge_mb(struct mp_binding *mb)
+{
+	return container_of(mb, struct mp_huge_binding, mb);
+}
+
+/**
+ * mp_huge_binding_of() - the hugepage binding behind a binding
+ * @mb: a binding
+ *
+ * Return: the hugepage binding, or NULL if @mb is of another provider.
+ */
+struct mp_huge_binding *mp_huge_binding_of(struct mp_binding *mb)
+{
+	return mb && mb->type == &mp_huge_type ? mp_huge_mb(mb) : NULL;
+}
+/* Huge pages all bindings hold (or are reserving), and the most they may
+ * hold together: net.core.mp_huge_limit_mb, in blocks. Past it a binding
+ * serves order-0 fallback pages and counts limit-hits; it never fails a
+ * pool.
+ */
 static atomic_long_t mp_huge_nr_blocks;
+static unsigned long mp_huge_limit = ULONG_MAX;
+
+static bool mp_huge_limit_reserve(unsigned int n)
+{
+	if (atomic_long_add_return(n, &mp_huge_nr_blocks) <=
+	    READ_ONCE(mp_huge_limit))
+		return true;
+	atomic_long_sub(n, &mp_huge_nr_blocks);
+	return false;
+}
+
+static void mp_huge_limit_unreserve(unsigned int n)
+{
+	atomic_long_sub(n, &mp_huge_nr_blocks);
+}
+
+/**
+ * mp_huge_set_limit() - bound the huge pages all bindings may hold
+ * @blocks: the bound, in 2 MiB blocks
+ *
+ * Blocks held above a lowered bound stay until they are given back.
+ */
+void mp_huge_set_limit(unsigned long blocks)
+{
+	WRITE_ONCE(mp_huge_limit, blocks);
+}
+
+/**
+ * mp_huge_limit_room() - whether @blocks more huge pages fit the limit now
+ * @blocks: huge pages a binding asks to reserve
+ *
+ * Return: true if they would fit; a concurrent reservation may still win.
+ */
+bool mp_huge_limit_room(unsigned long blocks)
+{
+	return atomic_long_read(&mp_huge_nr_blocks) + blocks <=
+	       READ_ONCE(mp_huge_limit);
+}
 
 const char * const mp_huge_stat_names[MP_HUGE_STAT_NUM] = {
 	[MP_HUGE_STAT_BLOCKS]		= "blocks",
@@ -175,22 +246,13 @@ const char * const mp_huge_stat_names[MP_HUGE_STAT_NUM] = {
 	[MP_HUGE_STAT_FALLBACKS]	= "fallbacks",
 	[MP_HUGE_STAT_BLOCKS_RETURNED]	= "blocks-returned",
 	[MP_HUGE_STAT_GROW_FAILURES]	= "grow-failures",
+	[MP_HUGE_STAT_LIMIT_HITS]	= "limit-hits",
+	[MP_HUGE_STAT_TRIMS]		= "trims",
+	[MP_HUGE_STAT_DMA_BLOCK_MAPS]	= "dma-block-maps",
+	[MP_HUGE_STAT_DMA_PAGE_MAPS]	= "dma-page-maps",
 };
 EXPORT_SYMBOL_GPL(mp_huge_stat_names);
 
-static const u16 mp_huge_stat_attrs[MP_HUGE_STAT_NUM] = {
-	[MP_HUGE_STAT_BLOCKS]		= NETDEV_A_MP_HUGE_BLOCKS,
-	[MP_HUGE_STAT_BLOCKS_MAX]	= NETDEV_A_MP_HUGE_BLOCKS_MAX,
-	[MP_HUGE_STAT_PAGES_CARVED]	= NETDEV_A_MP_HUGE_PAGES_CARVED,
-	[MP_HUGE_STAT_PAGES_FREE]	= NETDEV_A_MP_HUGE_PAGES_FREE,
-	[MP_HUGE_STAT_PAGES_PARKED]	= NETDEV_A_MP_HUGE_PAGES_PARKED,
-	[MP_HUGE_STAT_PAGES_INFLIGHT]	= NETDEV_A_MP_HUGE_PAGES_INFLIGHT,
-	[MP_HUGE_STAT_PAGES_LOST]	= NETDEV_A_MP_HUGE_PAGES_LOST,
-	[MP_HUGE_STAT_REFILLS]		= NETDEV_A_MP_HUGE_REFILLS,
-	[MP_HUGE_STAT_FALLBACKS]	= NETDEV_A_MP_HUGE_FALLBACKS,
-	[MP_HUGE_STAT_BLOCKS_RETURNED]	= NETDEV_A_MP_HUGE_BLOCKS_RETURNED,
-	[MP_HUGE_STAT_GROW_FAILURES]	= NETDEV_A_MP_HUGE_GROW_FAILURES,
-};
 
 /*** statistics ***/
 
@@ -206,37 +268,39 @@ static const u16 mp_huge_stat_attrs[MP_HUGE_STAT_NUM] = {
  */
 void mp_huge_binding_stats(struct mp_huge_binding *binding, u64 *stats)
 {
-	struct mp_huge_pcpu_stats sum = {};
+	union {
+		struct mp_huge_pcpu_stats s;
+		u64 v[MP_HUGE_PCPU_NUM];
+	} sum = {};
 	unsigned long reserve;
+	unsigned int i;
 	int cpu;
 
 	for_each_possible_cpu(cpu) {
-		const struct mp_huge_pcpu_stats *s = per_cpu_ptr(binding->stats, cpu);
+		const u64 *v = (const u64 *)per_cpu_ptr(binding->stats, cpu);
 
-		sum.alloc += READ_ONCE(s->alloc);
-		sum.release += READ_ONCE(s->release);
-		sum.refill += READ_ONCE(s->refill);
-		sum.fallback += READ_ONCE(s->fallback);
-		sum.lost += READ_ONCE(s->lost);
-		sum.carved += READ_ONCE(s->carved);
-		sum.returned += READ_ONCE(s->returned);
-		sum.grow_fail += READ_ONCE(s->grow_fail);
+		for (i = 0; i < MP_HUGE_PCPU_NUM; i++)
+			sum.v[i] += READ_ONCE(v[i]);
 	}
 	/* a statistic: a value a few pages off is fine */
 	reserve = data_race(READ_ONCE(binding->reserve_pages));
 
 	stats[MP_HUGE_STAT_BLOCKS] = READ_ONCE(binding->nr_blocks);
-	stats[MP_HUGE_STAT_BLOCKS_MAX] = binding->params.max_blocks;
-	stats[MP_HUGE_STAT_PAGES_CARVED] = sum.carved;
+	stats[MP_HUGE_STAT_BLOCKS_MAX] = READ_ONCE(binding->params.max_blocks);
+	stats[MP_HUGE_STAT_PAGES_CARVED] = sum.s.carved;
 	stats[MP_HUGE_STAT_PAGES_FREE] = binding->policy->count(binding->store) +
 					 reserve;
 	stats[MP_HUGE_STAT_PAGES_PARKED] = reserve;
-	stats[MP_HUGE_STAT_PAGES_INFLIGHT] = sum.alloc - sum.release;
-	stats[MP_HUGE_STAT_PAGES_LOST] = sum.lost;
-	stats[MP_HUGE_STAT_REFILLS] = sum.refill;
-	stats[MP_HUGE_STAT_FALLBACKS] = sum.fallback;
-	stats[MP_HUGE_STAT_BLOCKS_RETURNED] = sum.returned;
-	stats[MP_HUGE_STAT_GROW_FAILURES] = sum.grow_fail;
+	stats[MP_HUGE_STAT_PAGES_INFLIGHT] = sum.s.alloc - sum.s.release;
+	stats[MP_HUGE_STAT_PAGES_LOST] = sum.s.lost;
+	stats[MP_HUGE_STAT_REFILLS] = sum.s.refill;
+	stats[MP_HUGE_STAT_FALLBACKS] = sum.s.fallback;
+	stats[MP_HUGE_STAT_BLOCKS_RETURNED] = sum.s.returned;
+	stats[MP_HUGE_STAT_GROW_FAILURES] = sum.s.grow_fail;
+	stats[MP_HUGE_STAT_LIMIT_HITS] = sum.s.limit_hits;
+	stats[MP_HUGE_STAT_TRIMS] = sum.s.trims;
+	stats[MP_HUGE_STAT_DMA_BLOCK_MAPS] = sum.s.block_maps;
+	stats[MP_HUGE_STAT_DMA_PAGE_MAPS] = sum.s.page_maps;
 }
 EXPORT_SYMBOL_GPL(mp_huge_binding_stats);
 
@@ -248,7 +312,7 @@ EXPORT_SYMBOL_GPL(mp_huge_binding_stats);
  */
 u32 mp_huge_binding_id(const struct mp_huge_binding *binding)
 {
-	return binding->id;
+	return binding->mb.id;
 }
 EXPORT_SYMBOL_GPL(mp_huge_binding_id);
 
@@ -284,6 +348,16 @@ static struct page *mp_huge_block_page(const struct mp_huge_block *blk,
 	return nth_page(blk->page, i);
 }
 
+static unsigned int mp_huge_page_idx(const struct mp_huge_block *blk,
+				     netmem_ref netmem)
+{
+	return page_to_pfn(netmem_to_page(netmem)) - page_to_pfn(blk->page);
+}
+
+/* The block @netmem was carved from, or NULL for an order-0 fallback page.
+ * Any context: blocks are erased from the index before their pages are
+ * freed, so a page the page allocator hands out again is never found here.
+ */
 static struct mp_huge_block *mp_huge_block_of(struct mp_huge_binding *b,
 					      netmem_ref netmem)
 {
@@ -292,14 +366,14 @@ static struct mp_huge_block *mp_huge_block_of(struct mp_huge_binding *b,
 }
 
 /* The one place a huge page comes from. /sys/kernel/debug/mp_huge/fail_block
- * (fault injection) makes it fail, as the tests do.
+ * (fault injection) makes it fail, as do fail_function and fail_page_alloc.
  */
 #ifdef CONFIG_FAULT_INJECTION
 VISIBLE_IF_KUNIT DECLARE_FAULT_ATTR(mp_huge_fail_block);
 EXPORT_SYMBOL_IF_KUNIT(mp_huge_fail_block);
 #endif
 
-static struct page *mp_huge_alloc_block(int nid, gfp_t gfp)
+static noinline struct page *mp_huge_alloc_block(int nid, gfp_t gfp)
 {
 #ifdef CONFIG_FAULT_INJECTION
 	if (should_fail(&mp_huge_fail_block, SZ_2M))
@@ -308,12 +382,19 @@ static struct page *mp_huge_alloc_block(int nid, gfp_t gfp)
 	return alloc_pages_node(nid, (gfp | __GFP_NOWARN) & ~__GFP_COMP,
 				MP_HUGE_ORDER);
 }
+ALLOW_ERROR_INJECTION(mp_huge_alloc_block, NULL);
 
+/* Every page of a block that is ours: home in the reserve (a trim set the
+ * bits of those it found in the store), or lost to another holder, for
+ * which we kept a reference (mp_huge_release_slow()).
+ */
 static void mp_huge_free_pages_of(struct mp_huge_block *blk)
 {
 	unsigned int i;
 
 	for_each_set_bit(i, blk->reserve_map, MP_HUGE_PAGES)
+		put_page(mp_huge_block_page(blk, i));
+	for_each_set_bit(i, blk->lost_map, MP_HUGE_PAGES)
 		put_page(mp_huge_block_page(blk, i));
 }
 
@@ -321,53 +402,34 @@ static void mp_huge_block_unmap(struct mp_huge_binding *b,
 				struct mp_huge_block *blk, int slot,
 				struct device *dev)
 {
-	enum dma_data_direction dir = b->dma.slot[slot].dir;
-	dma_addr_t *dma = blk->dma[slot];
-	unsigned int i;
-
-	if (!dma)
+	if (!blk->dma[slot])
 		return;
-
-	if (b->per_page[slot]) {
-		for (i = 0; i < MP_HUGE_PAGES; i++)
-			dma_unmap_page_attrs(dev, dma[i], PAGE_SIZE, dir,
-					     MP_DMA_ATTRS);
-	} else {
-		dma_unmap_page_attrs(dev, dma[0], SZ_2M, dir, MP_DMA_ATTRS);
-	}
-	kfree(dma);
-	blk->dma[slot] = NULL;
+	dma_unmap_page_attrs(dev, blk->dma[slot], SZ_2M, b->dma.slot[slot].dir,
+			     MP_DMA_ATTRS);
+	blk->dma[slot] = 0;
 }
 
-static int mp_huge_block_map(struct mp_huge_binding *b,
-			     struct mp_huge_block *blk, int slot,
-			     struct device *dev)
+/* One mapping for the whole huge page. Slots whose device cannot map 2 MiB
+ * at once (swiotlb) map page by page at hand-out instead, and map nothing
+ * here.
+ */
+static noinline int mp_huge_block_map(struct mp_huge_binding *b,
+				      struct mp_huge_block *blk, int slot,
+				      struct device *dev)
 {
-	enum dma_data_direction dir = b->dma.slot[slot].dir;
-	bool per_page = b->per_page[slot];
-	unsigned int i, n = per_page ? MP_HUGE_PAGES : 1;
-	dma_addr_t *dma;
+	dma_addr_t dma;
 
-	dma = kmalloc_array(n, sizeof(*dma), GFP_KERNEL);
-	if (!dma)
+	if (b->per_page[slot])
+		return 0;
+	dma = dma_map_page_attrs(dev, blk->page, 0, SZ_2M,
+				 b->dma.slot[slot].dir, MP_DMA_ATTRS);
+	if (dma_mapping_error(dev, dma))
 		return -ENOMEM;
-
-	for (i = 0; i < n; i++) {
-		dma[i] = dma_map_page_attrs(dev, mp_huge_block_page(blk, i), 0,
-					    per_page ? PAGE_SIZE : SZ_2M, dir,
-					    MP_DMA_ATTRS);
-		if (dma_mapping_error(dev, dma[i]))
-			goto unmap;
-	}
 	blk->dma[slot] = dma;
+	mp_huge_stat_add(b, block_maps, 1);
 	return 0;
-
-unmap:
-	while (i--)
-		dma_unmap_page_attrs(dev, dma[i], PAGE_SIZE, dir, MP_DMA_ATTRS);
-	kfree(dma);
-	return -ENOMEM;
 }
+ALLOW_ERROR_INJECTION(mp_huge_block_map, ERRNO);
 
 /* Unmap @blk for every live slot. */
 static void mp_huge_block_unmap_all(struct mp_huge_binding *b,
@@ -379,6 +441,18 @@ static void mp_huge_block_unmap_all(struct mp_huge_binding *b,
 		mp_huge_block_unmap(b, blk, slot, b->dma.slot[slot].dev);
 }
 
+static noinline int mp_huge_block_index(struct mp_huge_binding *b,
+					struct mp_huge_block *blk)
+{
+	return xa_err(xa_store(&b->block_index,
+			       page_to_pfn(blk->page) >> MP_HUGE_ORDER, blk,
+			       GFP_KERNEL));
+}
+ALLOW_ERROR_INJECTION(mp_huge_block_index, ERRNO);
+
+/* Unmapped first: a lost page may outlive the block in another holder's
+ * hands, and must not stay reachable by the device.
+ */
 static void mp_huge_block_free(struct mp_huge_binding *b,
 			       struct mp_huge_block *blk)
 {
@@ -388,8 +462,8 @@ static void mp_huge_block_free(struct mp_huge_binding *b,
 	xa_erase(&b->block_index, page_to_pfn(blk->page) >> MP_HUGE_ORDER);
 	list_del(&blk->node);
 	WRITE_ONCE(b->nr_blocks, b->nr_blocks - 1);
-	atomic_long_dec(&mp_huge_nr_blocks);
-	trace_mp_huge_block(b->id, page_to_pfn(blk->page), false, b->nr_blocks);
+	mp_huge_limit_unreserve(1);
+	trace_mp_huge_block(b->mb.id, page_to_pfn(blk->page), false, b->nr_blocks);
 
 	mp_huge_free_pages_of(blk);
 	kfree(blk);
@@ -405,18 +479,18 @@ static int mp_huge_block_add(struct mp_huge_binding *b, gfp_t gfp)
 
 	lockdep_assert_held(&b->lock);
 
+	if (!mp_huge_limit_reserve(1))
+		return -ENOSPC;
+	err = -ENOMEM;
 	blk = kzalloc_node(sizeof(*blk), GFP_KERNEL, b->nid);
 	if (!blk)
-		return -ENOMEM;
+		goto unreserve;
 
 	page = mp_huge_alloc_block(b->nid, gfp);
-	if (!page) {
-		kfree(blk);
-		return -ENOMEM;
-	}
+	if (!page)
+		goto free_blk;
 	split_page(page, MP_HUGE_ORDER);
 	blk->page = page;
-	atomic_set(&blk->lost, 0);
 	INIT_LIST_HEAD(&blk->reserve_node);
 	bitmap_fill(blk->reserve_map, MP_HUGE_PAGES);
 
@@ -438,17 +512,14 @@ static int mp_huge_block_add(struct mp_huge_binding *b, gfp_t gfp)
 			goto unmap;
 	}
 
-	err = xa_err(xa_store(&b->block_index,
-			      page_to_pfn(blk->page) >> MP_HUGE_ORDER, blk,
-			      GFP_KERNEL));
+	err = mp_huge_block_index(b, blk);
 	if (err)
 		goto unmap;
 
 	list_add_tail(&blk->node, &b->blocks);
 	WRITE_ONCE(b->nr_blocks, b->nr_blocks + 1);
-	atomic_long_inc(&mp_huge_nr_blocks);
 	mp_huge_stat_add(b, carved, MP_HUGE_PAGES);
-	trace_mp_huge_block(b->id, page_to_pfn(blk->page), true, b->nr_blocks);
+	trace_mp_huge_block(b->mb.id, page_to_pfn(blk->page), true, b->nr_blocks);
 
 	spin_lock_bh(&b->reserve_lock);
 	blk->reserved = MP_HUGE_PAGES;
@@ -460,7 +531,10 @@ static int mp_huge_block_add(struct mp_huge_binding *b, gfp_t gfp)
 unmap:
 	mp_huge_block_unmap_all(b, blk);
 	mp_huge_free_pages_of(blk);
+free_blk:
 	kfree(blk);
+unreserve:
+	mp_huge_limit_unreserve(1);
 	return err;
 }
 
@@ -472,12 +546,15 @@ static int mp_huge_grow(struct mp_huge_binding *b, unsigned int target,
 
 	lockdep_assert_held(&b->lock);
 
-	target = min(target, b->params.max_blocks);
+	target = min(target, READ_ONCE(b->params.max_blocks));
 	while (b->nr_blocks < target) {
 		err = mp_huge_block_add(b, gfp);
 		if (err) {
-			mp_huge_stat_add(b, grow_fail, 1);
-			trace_mp_huge_grow_fail(b->id, b->nr_blocks);
+			if (err == -ENOSPC)
+				mp_huge_stat_add(b, limit_hits, 1);
+			else
+				mp_huge_stat_add(b, grow_fail, 1);
+			trace_mp_huge_grow_fail(b->mb.id, b->nr_blocks);
 			return err;
 		}
 	}
@@ -517,28 +594,28 @@ static unsigned int mp_huge_reserve_take(struct mp_huge_binding *b,
 	return got;
 }
 
-/* Park a page the policy declined in its block. With @kick, wake the trim
- * worker when the block may now be home as a whole: all its pages that are
- * not parked could be in the store. Any context.
+/* Park a page the policy declined in its block. With @kick, have the
+ * worker give the block back once every page of it is parked (or lost):
+ * only then can it go back without looking into the policy's store, so
+ * parks that leave pages of the block elsewhere ask for nothing. Any
+ * context.
  */
 static void mp_huge_reserve_park(struct mp_huge_binding *b,
 				 struct mp_huge_block *blk, netmem_ref netmem,
 				 bool kick)
 {
-	unsigned int i = page_to_pfn(netmem_to_page(netmem)) -
-			 page_to_pfn(blk->page);
-	bool maybe_home;
+	unsigned int i = mp_huge_page_idx(blk, netmem);
+	bool whole;
 
 	spin_lock_bh(&b->reserve_lock);
 	__set_bit(i, blk->reserve_map);
 	if (!blk->reserved++)
 		list_add_tail(&blk->reserve_node, &b->reserve);
 	b->reserve_pages++;
-	maybe_home = blk->reserved + b->policy->count(b->store) +
-		     atomic_read(&blk->lost) >= MP_HUGE_PAGES;
+	whole = blk->reserved + blk->nr_lost == MP_HUGE_PAGES;
 	spin_unlock_bh(&b->reserve_lock);
 
-	if (kick && maybe_home)
+	if (kick && whole)
 		mp_huge_kick_trim(b);
 }
 
@@ -558,12 +635,20 @@ static int mp_huge_map_get(struct mp_huge_binding *b, struct device *dev,
 	if (slot < 0 || !created)
 		return slot < 0 ? slot : 0;
 
+	/* swiotlb (confidential guests, swiotlb=force) bounces mappings
+	 * through a small buffer: 2 MiB mappings of every block, held for
+	 * the binding's life, would pin it for nothing. Such slots map each
+	 * page as it is handed out and unmap it as it comes back, as
+	 * page_pool does for its own pages.
+	 */
 	b->per_page[slot] = dma_max_mapping_size(dev) < SZ_2M;
 	list_for_each_entry(blk, &b->blocks, node) {
 		err = mp_huge_block_map(b, blk, slot, dev);
 		if (err)
 			goto unmap;
 	}
+	if (b->per_page[slot])
+		WRITE_ONCE(b->per_page_slots, b->per_page_slots + 1);
 	mp_dma_slot_publish(&b->dma, slot, dev);
 	return 0;
 
@@ -594,6 +679,8 @@ static void mp_huge_map_put(struct mp_huge_binding *b,
 		return;
 	list_for_each_entry(blk, &b->blocks, node)
 		mp_huge_block_unmap(b, blk, slot, dev);
+	if (b->per_page[slot])
+		WRITE_ONCE(b->per_page_slots, b->per_page_slots - 1);
 	put_device(dev);
 }
 
@@ -616,31 +703,35 @@ static void mp_huge_rotate(netmem_ref *a, unsigned int n, unsigned int k)
 }
 
 /* Order-0 pages from the page allocator, while no huge page is free. */
-static unsigned int mp_huge_fallback(struct page_pool *pool, netmem_ref *out,
-				     unsigned int n, gfp_t gfp)
+static noinline unsigned int mp_huge_fallback(struct page_pool *pool,
+					      netmem_ref *out, unsigned int n,
+					      gfp_t gfp)
 {
 	memset(out, 0, n * sizeof(*out));
 	return alloc_pages_bulk_array_node(gfp | __GFP_NOWARN, pool->p.nid, n,
 					   (struct page **)out);
 }
+ALLOW_ERROR_INJECTION(mp_huge_fallback, NULL);
 
-/* Set the DMA address of @netmem for @pool's slot: its block's mapping,
- * or its own for an order-0 fallback page.
+/* Set the DMA address of @netmem for @pool's slot: its block's mapping;
+ * its own, made now, for an order-0 fallback page or where the slot maps
+ * page by page.
  */
 static bool mp_huge_dma_prep(struct mp_huge_binding *b, struct page_pool *pool,
 			     int slot, netmem_ref netmem)
 {
 	struct page *page = netmem_to_page(netmem);
 	struct mp_huge_block *blk;
-	unsigned int i;
 
 	blk = mp_huge_block_of(b, netmem);
-	if (!blk)
-		return mp_dma_map_page(&b->dma, slot, pool, page);
-
-	i = page_to_pfn(page) - page_to_pfn(blk->page);
-	return mp_dma_set(pool, page, b->per_page[slot] ? blk->dma[slot][i] :
-				      blk->dma[slot][0] + i * PAGE_SIZE);
+	if (!blk || b->per_page[slot]) {
+		if (!mp_dma_map_page(&b->dma, slot, pool, page))
+			return false;
+		mp_huge_stat_add(b, page_maps, 1);
+		return true;
+	}
+	return mp_dma_set(pool, page, blk->dma[slot] +
+				      mp_huge_page_idx(blk, netmem) * PAGE_SIZE);
 }
 
 /* A netmem we could not hand out goes back where it came from. */
@@ -658,7 +749,7 @@ static void mp_huge_want_more(struct mp_huge_binding *b)
 {
 	unsigned int nr = READ_ONCE(b->nr_blocks);
 
-	if (nr >= b->params.max_blocks ||
+	if (nr >= READ_ONCE(b->params.max_blocks) ||
 	    time_before(jiffies, READ_ONCE(b->grow_after)))
 		return;
 	if (READ_ONCE(b->want_blocks) <= nr)
@@ -723,7 +814,7 @@ static netmem_ref mp_huge_alloc_netmems(struct page_pool *pool, gfp_t gfp)
 	mp_huge_stat_add(b, refill, 1);
 	if (fallback)
 		mp_huge_stat_add(b, fallback, fallback);
-	trace_mp_huge_refill(b->id, pool, store, reserve, fallback);
+	trace_mp_huge_refill(b->mb.id, pool, store, reserve, fallback);
 
 	if (unlikely(!got))
 		return 0;
@@ -731,19 +822,38 @@ static netmem_ref mp_huge_alloc_netmems(struct page_pool *pool, gfp_t gfp)
 	return cache[got - 1];
 }
 
-/* An order-0 fallback page leaves: unmap it if we mapped it, and let
- * page_pool put it.
+/* Unmap what was mapped for @netmem alone at hand-out: a fallback page, or
+ * a block page of a slot that maps page by page.
  */
+static void mp_huge_dma_release(struct mp_huge_binding *b,
+				struct page_pool *pool,
+				struct mp_huge_block *blk, netmem_ref netmem)
+{
+	int slot = mp_dma_slot_find(&b->dma, pool);
+
+	if (slot >= 0 && (!blk || b->per_page[slot]))
+		mp_dma_unmap_page(&b->dma, pool, netmem_to_page(netmem));
+	page_pool_set_dma_addr_netmem(netmem, 0);
+}
+
+/* An order-0 fallback page leaves: page_pool puts it. */
 static bool mp_huge_give_back(struct mp_huge_binding *b,
 			      struct page_pool *pool, netmem_ref netmem)
 {
 	if (pool->dma_map)
-		mp_dma_unmap_page(&b->dma, pool, netmem_to_page(netmem));
-	trace_mp_huge_release(b->id, pool, netmem, MP_HUGE_RELEASE_GIVEN_BACK);
+		mp_huge_dma_release(b, pool, NULL, netmem);
+	trace_mp_huge_release(b->mb.id, pool, netmem, MP_HUGE_RELEASE_GIVEN_BACK);
 	return true;
 }
 
-/* Still referenced elsewhere, or a pfmemalloc fallback page: it leaves. */
+/* Still referenced elsewhere (splice, zerocopy), or a pfmemalloc fallback
+ * page: it leaves, and page_pool puts our reference. A block page is lost
+ * to its block for good, but we keep a reference of our own until the
+ * block goes back (mp_huge_free_pages_of()): freed by its other holder
+ * meanwhile, it would return to the page allocator while the block's
+ * mapping still covers it, and could come back to us as a fallback page
+ * inside a block we hold.
+ */
 static noinline bool mp_huge_release_slow(struct mp_huge_binding *b,
 					  struct page_pool *pool,
 					  netmem_ref netmem)
@@ -753,21 +863,29 @@ static noinline bool mp_huge_release_slow(struct mp_huge_binding *b,
 	if (!blk)
 		return mp_huge_give_back(b, pool, netmem);
 
-	atomic_inc(&blk->lost);
+	if (pool->dma_map)
+		mp_huge_dma_release(b, pool, blk, netmem);
+	get_page(netmem_to_page(netmem));
+	spin_lock_bh(&b->reserve_lock);
+	__set_bit(mp_huge_page_idx(blk, netmem), blk->lost_map);
+	blk->nr_lost++;
+	spin_unlock_bh(&b->reserve_lock);
 	mp_huge_stat_add(b, lost, 1);
-	page_pool_set_dma_addr_netmem(netmem, 0);
-	trace_mp_huge_release(b->id, pool, netmem, MP_HUGE_RELEASE_LOST);
+	trace_mp_huge_release(b->mb.id, pool, netmem, MP_HUGE_RELEASE_LOST);
 	return true;
 }
 
 /* Take back a netmem leaving @pool: ring overflow, refcount != 1, NUMA
  * waive or pool destroy. Softirq, or process context with BH enabled.
  * Return true when page_pool should put it (it is not ours any more).
+ *
+ * Only block pages enter the policy's store, so the store never holds more
+ * than the blocks' pages (its capacity), whatever the policy.
  */
 static bool mp_huge_release_netmem(struct page_pool *pool, netmem_ref netmem)
 {
 	struct mp_huge_binding *b = pool->mp_priv;
-	struct mp_huge_block *blk = NULL;
+	struct mp_huge_block *blk;
 
 	mp_huge_stat_add(b, release, 1);
 
@@ -775,29 +893,32 @@ static bool mp_huge_release_netmem(struct page_pool *pool, netmem_ref netmem)
 		     netmem_is_pfmemalloc(netmem)))
 		return mp_huge_release_slow(b, pool, netmem);
 
-	if (pool->dma_map) {
-		blk = mp_huge_block_of(b, netmem);
-		if (!blk)
-			return mp_huge_give_back(b, pool, netmem);
-	}
+	blk = mp_huge_block_of(b, netmem);
+	if (!blk)
+		return mp_huge_give_back(b, pool, netmem);
+	if (pool->dma_map && unlikely(b->per_page_slots))
+		mp_huge_dma_release(b, pool, blk, netmem);
 
 	/* page_pool clears pp info only for netmem it puts */
 	page_pool_clear_pp_info(netmem);
 	if (likely(b->policy->put(b->store, netmem))) {
-		trace_mp_huge_release(b->id, pool, netmem, MP_HUGE_RELEASE_KEPT);
+		trace_mp_huge_release(b->mb.id, pool, netmem, MP_HUGE_RELEASE_KEPT);
 		return false;
 	}
 
-	blk = blk ?: mp_huge_block_of(b, netmem);
-	if (!blk)
-		return mp_huge_give_back(b, pool, netmem);
 	mp_huge_reserve_park(b, blk, netmem, true);
-	trace_mp_huge_release(b->id, pool, netmem, MP_HUGE_RELEASE_PARKED);
+	trace_mp_huge_release(b->mb.id, pool, netmem, MP_HUGE_RELEASE_PARKED);
 	return false;
 }
 
-/* RTNL held when the pool was created for a queue. */
-static int mp_huge_pool_init(struct page_pool *pool)
+/* RTNL held when the pool was created for a queue.
+ *
+ * The pool's pages live on the binding's node: a pool left to prefer the
+ * node its NAPI runs on would waive every page coming back through its
+ * ring (page_pool_refill_alloc_cache()), and the provider would see every
+ * page twice. The driver may still move it (page_pool_update_nid()).
+ */
+static noinline int mp_huge_pool_init(struct page_pool *pool)
 {
 	struct mp_huge_binding *b = pool->mp_priv;
 	int err = 0;
@@ -809,9 +930,12 @@ static int mp_huge_pool_init(struct page_pool *pool)
 		if (err)
 			return err;
 	}
-	refcount_inc(&b->ref);
+	pool->p.nid = b->nid;
+	mp_binding_get(&b->mb);
+	mp_binding_pool_init(&b->mb, pool);
 	return 0;
 }
+ALLOW_ERROR_INJECTION(mp_huge_pool_init, ERRNO);
 
 static void mp_huge_pool_unmap(struct page_pool *pool)
 {
@@ -836,35 +960,12 @@ static void mp_huge_pool_destroy(struct page_pool *pool)
 static int mp_huge_nl_fill(void *mp_priv, struct sk_buff *rsp,
 			   struct netdev_rx_queue *rxq)
 {
-	struct mp_huge_binding *b = mp_priv;
-	u64 stats[MP_HUGE_STAT_NUM];
-	struct nlattr *nest;
-	int i;
-
-	nest = nla_nest_start(rsp, rxq ? NETDEV_A_QUEUE_MP_HUGE :
-					 NETDEV_A_PAGE_POOL_MP_HUGE);
-	if (!nest)
-		return -EMSGSIZE;
-
-	mp_huge_binding_stats(b, stats);
-	if (nla_put_u32(rsp, NETDEV_A_MP_HUGE_ID, b->id) ||
-	    nla_put_string(rsp, NETDEV_A_MP_HUGE_POLICY, b->policy->name))
-		goto cancel;
-	for (i = 0; i < MP_HUGE_STAT_NUM; i++)
-		if (nla_put_uint(rsp, mp_huge_stat_attrs[i], stats[i]))
-			goto cancel;
-
-	nla_nest_end(rsp, nest);
-	return 0;
-
-cancel:
-	nla_nest_cancel(rsp, nest);
-	return -EMSGSIZE;
+	return mp_binding_nl_fill(mp_priv, rsp, rxq);
 }
 
 static void mp_huge_uninstall(void *mp_priv, struct netdev_rx_queue *rxq)
 {
-	mp_huge_unbind_queue(rxq);
+	mp_binding_uninstall(mp_priv, rxq);
 }
 
 /*** growth and trim, from the worker ***/
@@ -872,77 +973,105 @@ static void mp_huge_uninstall(void *mp_priv, struct netdev_rx_queue *rxq)
 /* The caller holds a reference; queued work holds its own. Any context. */
 static void mp_huge_kick_grow(struct mp_huge_binding *b)
 {
-	refcount_inc(&b->ref);
-	if (!queue_work(mp_huge_wq, &b->work))
+	mp_binding_get(&b->mb);
+	if (!queue_work(mp_wq, &b->work))
 		mp_huge_binding_put(b);
 }
 
 static void mp_huge_kick_trim(struct mp_huge_binding *b)
 {
-	refcount_inc(&b->ref);
-	if (!queue_delayed_work(mp_huge_wq, &b->trim_work, MP_HUGE_TRIM_DELAY))
+	mp_binding_get(&b->mb);
+	if (!queue_delayed_work(mp_wq, &b->trim_work, MP_HUGE_TRIM_DELAY))
 		mp_huge_binding_put(b);
 }
 
-/* Give back every block whose pages are all home. The store is drained
- * so that its pages can be counted; those of blocks that stay go back in.
+/* Free the blocks marked returning. */
+static unsigned int mp_huge_free_returning(struct mp_huge_binding *b)
+{
+	struct mp_huge_block *blk, *tmp;
+	unsigned int n = 0;
+
+	list_for_each_entry_safe(blk, tmp, &b->blocks, node) {
+		if (!blk->returning)
+			continue;
+		mp_huge_block_free(b, blk);
+		n++;
+	}
+	mp_huge_stat_add(b, returned, n);
+	return n;
+}
+
+/* Mark @blk returning if every page of it is home (@home of them in the
+ * store, the rest parked or lost), and take it out of the reserve. Caller
+ * holds reserve_lock.
+ */
+static void mp_huge_mark_whole(struct mp_huge_binding *b,
+			       struct mp_huge_block *blk, unsigned int home)
+{
+	lockdep_assert_held(&b->reserve_lock);
+
+	blk->returning = home + blk->reserved + blk->nr_lost == MP_HUGE_PAGES;
+	if (!blk->returning || !blk->reserved)
+		return;
+	list_del_init(&blk->reserve_node);
+	b->reserve_pages -= blk->reserved;
+	blk->reserved = 0;
+}
+
+/* What a park asked for: give back the blocks whose pages are all parked
+ * or lost. The store is not touched, so this costs the data path nothing.
+ */
+static void mp_huge_trim_parked(struct mp_huge_binding *b)
+{
+	struct mp_huge_block *blk;
+
+	lockdep_assert_held(&b->lock);
+
+	spin_lock_bh(&b->reserve_lock);
+	list_for_each_entry(blk, &b->blocks, node)
+		mp_huge_mark_whole(b, blk, 0);
+	spin_unlock_bh(&b->reserve_lock);
+	mp_huge_free_returning(b);
+}
+
+/* Give back every block whose pages are all home, wherever they are. The
+ * store is drained so that its pages can be counted; those of blocks that
+ * stay go back in. Only block pages are ever in the store, so one drain
+ * of its capacity empties it.
  */
 static void mp_huge_do_trim(struct mp_huge_binding *b)
 {
-	struct mp_huge_block *blk, *tmp;
+	struct mp_huge_block *blk;
 	netmem_ref netmem;
 	unsigned int i, n;
 
 	lockdep_assert_held(&b->lock);
 
 	n = b->policy->drain(b->store, b->scratch, b->capacity);
-	list_for_each_entry(blk, &b->blocks, node) {
+	list_for_each_entry(blk, &b->blocks, node)
 		blk->home = 0;
-		blk->returning = false;
-	}
 	for (i = 0; i < n; i++) {
 		blk = mp_huge_block_of(b, b->scratch[i]);
-		if (blk) {
+		if (!WARN_ON_ONCE(!blk))
 			blk->home++;
-			continue;
-		}
-		/* an order-0 fallback page a pool without DMA gave us */
-		put_page(netmem_to_page(b->scratch[i]));
-		b->scratch[i] = 0;
 	}
 
 	spin_lock_bh(&b->reserve_lock);
-	list_for_each_entry(blk, &b->blocks, node) {
-		if (blk->home + blk->reserved + atomic_read(&blk->lost) !=
-		    MP_HUGE_PAGES)
-			continue;
-		blk->returning = true;
-		if (blk->reserved) {
-			list_del_init(&blk->reserve_node);
-			b->reserve_pages -= blk->reserved;
-			blk->reserved = 0;
-		}
-	}
+	list_for_each_entry(blk, &b->blocks, node)
+		mp_huge_mark_whole(b, blk, blk->home);
 	spin_unlock_bh(&b->reserve_lock);
 
 	for (i = 0; i < n; i++) {
 		netmem = b->scratch[i];
-		if (!netmem)
-			continue;
 		blk = mp_huge_block_of(b, netmem);
+		if (!blk)
+			continue;
 		if (blk->returning)
-			__set_bit(page_to_pfn(netmem_to_page(netmem)) -
-				  page_to_pfn(blk->page), blk->reserve_map);
+			__set_bit(mp_huge_page_idx(blk, netmem), blk->reserve_map);
 		else if (!b->policy->put(b->store, netmem))
 			mp_huge_reserve_park(b, blk, netmem, false);
 	}
-
-	list_for_each_entry_safe(blk, tmp, &b->blocks, node) {
-		if (!blk->returning)
-			continue;
-		mp_huge_block_free(b, blk);
-		mp_huge_stat_add(b, returned, 1);
-	}
+	mp_huge_free_returning(b);
 }
 
 static void mp_huge_grow_work(struct work_struct *work)
@@ -964,7 +1093,10 @@ static void mp_huge_trim_work(struct work_struct *work)
 						 struct mp_huge_binding,
 						 trim_work);
 
-	mp_huge_trim(b);
+	mutex_lock(&b->lock);
+	mp_huge_stat_add(b, trims, 1);
+	mp_huge_trim_parked(b);
+	mutex_unlock(&b->lock);
 	mp_huge_binding_put(b);
 }
 
@@ -972,65 +1104,88 @@ static void mp_huge_trim_work(struct work_struct *work)
  * mp_huge_trim() - give back the huge pages a binding does not use
  * @binding: the binding
  *
- * Every huge page whose pages are all home is unmapped and freed.
- * Process context.
+ * Every huge page whose pages are all home, in the policy's store or not,
+ * is unmapped and freed. What an operator asks for; the data path only
+ * ever asks for blocks whose pages are all parked. Process context.
+ *
+ * Return: how many huge pages went back.
  */
-void mp_huge_trim(struct mp_huge_binding *binding)
+unsigned int mp_huge_trim(struct mp_huge_binding *binding)
 {
+	unsigned int before;
+
 	mutex_lock(&binding->lock);
+	before = binding->nr_blocks;
+	mp_huge_stat_add(binding, trims, 1);
 	mp_huge_do_trim(binding);
+	before -= binding->nr_blocks;
 	mutex_unlock(&binding->lock);
+	return before;
 }
 EXPORT_SYMBOL_GPL(mp_huge_trim);
 
 /**
  * mp_huge_flush() - run queued growth, trims and teardowns, and wait
  *
- * Trims wait a little to coalesce releases: they are run now. Teardowns
- * queue after the work that dropped the last reference, hence the second
- * flush.
+ * Trims wait a little to coalesce releases: they are run now.
  */
 void mp_huge_flush(void)
 {
 	struct mp_huge_binding *b;
-	int i;
+	struct mp_binding *mb;
+	unsigned long id = 0;
 
-	/* not under mp_huge_list_lock: a teardown in mp_huge_wq takes it */
-	for (i = 0; i < 64; i++) {
-		mutex_lock(&mp_huge_list_lock);
-		list_for_each_entry(b, &mp_huge_list, list) {
-			if (delayed_work_pending(&b->trim_work) &&
-			    refcount_inc_not_zero(&b->ref))
-				goto flush;
-		}
-		mutex_unlock(&mp_huge_list_lock);
-		break;
-flush:
-		mutex_unlock(&mp_huge_list_lock);
-		flush_delayed_work(&b->trim_work);
-		mp_huge_binding_put(b);
+	for (; (mb = mp_binding_next(&id)); id++) {
+		b = mp_huge_binding_of(mb);
+		if (b)
+			flush_delayed_work(&b->trim_work);
+		mp_binding_put(mb);
 	}
-	flush_workqueue(mp_huge_wq);
-	flush_workqueue(mp_huge_wq);
+	mp_binding_flush();
 }
 EXPORT_SYMBOL_GPL(mp_huge_flush);
 
 /*** binding lifetime ***/
 
+/* The last pool is gone: empty the store whatever it holds, then give
+ * back every block.
+ */
+static void mp_huge_teardown_store(struct mp_huge_binding *b)
+{
+	struct mp_huge_block *blk;
+	unsigned int i, n;
+
+	lockdep_assert_held(&b->lock);
+
+	while ((n = b->policy->drain(b->store, b->scratch, b->capacity))) {
+		for (i = 0; i < n; i++) {
+			blk = mp_huge_block_of(b, b->scratch[i]);
+			if (WARN_ON_ONCE(!blk))
+				put_page(netmem_to_page(b->scratch[i]));
+			else
+				mp_huge_reserve_park(b, blk, b->scratch[i],
+						     false);
+		}
+	}
+	WARN_ON_ONCE(b->policy->count(b->store));
+	mp_huge_trim_parked(b);
+}
+
+/* Nothing refers to @b any more: no queue, no pool, no work. Process
+ * context.
+ */
 static void mp_huge_binding_free(struct mp_huge_binding *b)
 {
 	int slot;
 
-	mutex_lock(&mp_huge_list_lock);
-	list_del(&b->list);
-	mutex_unlock(&mp_huge_list_lock);
+	mp_binding_fini(&b->mb);
 
 	/* No pool is left, so nothing is in flight: every block is home. */
 	mutex_lock(&b->lock);
 	if (b->store && b->scratch)
-		mp_huge_do_trim(b);
+		mp_huge_teardown_store(b);
 	WARN(b->nr_blocks, "mp_huge: binding %u: %u huge pages not home at teardown\n",
-	     b->id, b->nr_blocks);
+	     b->mb.id, b->nr_blocks);
 	for (slot = 0; slot < MP_DMA_SLOTS; slot++)
 		WARN_ON(b->dma.slot[slot].users);
 	mutex_unlock(&b->lock);
@@ -1041,18 +1196,14 @@ static void mp_huge_binding_free(struct mp_huge_binding *b)
 		pp_policy_put(b->policy);
 	kvfree(b->scratch);
 	free_percpu(b->stats);
-	if (b->id)
-		ida_free(&mp_huge_ida, b->id);
 	xa_destroy(&b->block_index);
-	xa_destroy(&b->rxqs);
 	mutex_destroy(&b->lock);
-	kfree(b);
+	kfree_rcu(b, mb.rcu);
 }
 
-static void mp_huge_free_work(struct work_struct *work)
+static void mp_huge_type_free(struct mp_binding *mb)
 {
-	mp_huge_binding_free(container_of(work, struct mp_huge_binding,
-					  free_work));
+	mp_huge_binding_free(mp_huge_mb(mb));
 }
 
 /**
@@ -1064,8 +1215,7 @@ static void mp_huge_free_work(struct work_struct *work)
  */
 void mp_huge_binding_put(struct mp_huge_binding *binding)
 {
-	if (refcount_dec_and_test(&binding->ref))
-		queue_work(mp_huge_wq, &binding->free_work);
+	mp_binding_put(&binding->mb);
 }
 EXPORT_SYMBOL_GPL(mp_huge_binding_put);
 
@@ -1089,11 +1239,17 @@ static int mp_huge_params_check(const struct mp_huge_params *p,
 	return 0;
 }
 
+static noinline struct mp_huge_pcpu_stats __percpu *mp_huge_alloc_stats(void)
+{
+	return alloc_percpu(struct mp_huge_pcpu_stats);
+}
+ALLOW_ERROR_INJECTION(mp_huge_alloc_stats, NULL);
+
 static int mp_huge_binding_init(struct mp_huge_binding *b,
 				struct netlink_ext_ack *extack)
 {
 	const struct mp_huge_params *p = &b->params;
-	int id;
+	int err;
 
 	b->policy = p->policy[0] ? pp_policy_get(p->policy) :
 				   pp_policy_get_default();
@@ -1101,19 +1257,17 @@ static int mp_huge_binding_init(struct mp_huge_binding *b,
 		NL_SET_ERR_MSG(extack, "unknown recycling policy");
 		return -ENOENT;
 	}
+	err = pp_policy_check_params(b->policy, &p->policy_params, extack);
+	if (err)
+		return err;
 
 	b->capacity = (unsigned long)p->max_blocks * MP_HUGE_PAGES;
 	b->store = b->policy->create(&p->policy_params, b->nid, b->capacity);
 	b->scratch = kvmalloc_array(b->capacity, sizeof(*b->scratch),
 				    GFP_KERNEL);
-	b->stats = alloc_percpu(struct mp_huge_pcpu_stats);
+	b->stats = mp_huge_alloc_stats();
 	if (!b->store || !b->scratch || !b->stats)
 		return -ENOMEM;
-
-	id = ida_alloc_min(&mp_huge_ida, 1, GFP_KERNEL);
-	if (id < 0)
-		return id;
-	b->id = id;
 	return 0;
 }
 
@@ -1130,6 +1284,7 @@ static int mp_huge_binding_init(struct mp_huge_binding *b,
  *
  * Return: the binding, holding one reference for the caller, or an
  * ERR_PTR: -EINVAL for bad parameters, -ENOENT for an unknown policy,
+ * -ENOSPC when reserving now would pass net.core.mp_huge_limit_mb,
  * -ENOMEM.
  */
 struct mp_huge_binding *mp_huge_binding_create(const struct mp_huge_params *p,
@@ -1149,40 +1304,38 @@ struct mp_huge_binding *mp_huge_binding_create(const struct mp_huge_params *p,
 		return ERR_PTR(-ENOMEM);
 
 	b->params = *p;
+	b->capacity_blocks = p->max_blocks;
 	b->nid = p->nid == NUMA_NO_NODE ? numa_mem_id() : p->nid;
-	refcount_set(&b->ref, 1);
 	mutex_init(&b->lock);
 	INIT_LIST_HEAD(&b->blocks);
 	INIT_LIST_HEAD(&b->reserve);
-	INIT_LIST_HEAD(&b->list);
 	spin_lock_init(&b->reserve_lock);
 	xa_init(&b->block_index);
-	xa_init_flags(&b->rxqs, XA_FLAGS_ALLOC);
 	INIT_WORK(&b->work, mp_huge_grow_work);
 	INIT_DELAYED_WORK(&b->trim_work, mp_huge_trim_work);
-	INIT_WORK(&b->free_work, mp_huge_free_work);
 	b->want_blocks = p->blocks;
 
-	err = mp_huge_binding_init(b, extack);
+	err = mp_binding_init(&b->mb, &mp_huge_type);
+	if (!err)
+		err = mp_huge_binding_init(b, extack);
 	if (err)
 		goto free;
-
-	mutex_lock(&mp_huge_list_lock);
-	list_add_tail(&b->list, &mp_huge_list);
-	mutex_unlock(&mp_huge_list_lock);
 
 	if (reserve_now) {
 		mutex_lock(&b->lock);
 		err = mp_huge_grow(b, p->blocks,
 				   GFP_KERNEL | __GFP_RETRY_MAYFAIL);
 		mutex_unlock(&b->lock);
-		if (err) {
+		if (err == -ENOSPC)
+			NL_SET_ERR_MSG(extack, "reserving the huge pages would pass net.core.mp_huge_limit_mb");
+		else if (err)
 			NL_SET_ERR_MSG(extack, "cannot reserve the huge pages");
+		if (err)
 			goto free;
-		}
-	} else if (p->blocks) {
-		mp_huge_kick_grow(b);
 	}
+	mp_binding_publish(&b->mb);
+	if (!reserve_now && p->blocks)
+		mp_huge_kick_grow(b);
 	return b;
 
 free:
@@ -1192,27 +1345,111 @@ free:
 EXPORT_SYMBOL_GPL(mp_huge_binding_create);
 
 /**
+ * mp_huge_binding_params() - what a binding is now
+ * @binding: the binding
+ * @p: its parameters: blocks as asked at creation, max_blocks, policy and
+ *	its parameters as they are now, and the node of its huge pages
+ */
+void mp_huge_binding_params(struct mp_huge_binding *binding,
+			    struct mp_huge_params *p)
+{
+	mutex_lock(&binding->lock);
+	*p = binding->params;
+	strscpy(p->policy, binding->policy->name, sizeof(p->policy));
+	p->nid = binding->nid;
+	mutex_unlock(&binding->lock);
+}
+EXPORT_SYMBOL_GPL(mp_huge_binding_params);
+
+/**
  * mp_huge_binding_set_policy_params() - retune a live binding's policy
  * @binding: the binding
  * @params: parameters to change (those set in @params->set); they apply
  *	from the next release on
+ * @extack: where to say what was wrong
  *
- * Return: 0, or -EOPNOTSUPP if the policy has nothing to tune.
+ * Return: 0; -EINVAL for a parameter the policy does not take or a bad
+ * value, -EOPNOTSUPP for one it cannot change live. Nothing changes on
+ * error.
  */
 int mp_huge_binding_set_policy_params(struct mp_huge_binding *binding,
-				      const struct pp_policy_params *params)
+				      const struct pp_policy_params *params,
+				      struct netlink_ext_ack *extack)
 {
-	int err;
+	return mp_huge_binding_set(binding, 0, params, extack);
+}
+EXPORT_SYMBOL_GPL(mp_huge_binding_set_policy_params);
 
-	if (!binding->policy->update)
-		return -EOPNOTSUPP;
+/* Fold the set fields of @src into @dst. */
+static void mp_huge_params_merge(struct pp_policy_params *dst,
+				 const struct pp_policy_params *src)
+{
+	if (src->set & PP_POLICY_BUDGET)
+		dst->budget = src->budget;
+	if (src->set & PP_POLICY_MAGAZINE)
+		dst->magazine = src->magazine;
+	if (src->set & PP_POLICY_DEPOT)
+		dst->depot = src->depot;
+	dst->set |= src->set;
+}
+
+/**
+ * mp_huge_binding_set() - change a live binding
+ * @binding: the binding
+ * @max_blocks: the huge pages it may grow to, up to what it was created
+ *	with; 0 leaves it. Blocks above a lower bound go back as their pages
+ *	come home.
+ * @params: policy parameters to change (those set in @params->set), or
+ *	NULL; they apply from the next release on
+ * @extack: where to say what was wrong
+ *
+ * Return: 0; -EINVAL for a value refused, -EOPNOTSUPP for a policy
+ * parameter that cannot change live. Nothing changes on error.
+ */
+int mp_huge_binding_set(struct mp_huge_binding *binding, u32 max_blocks,
+			const struct pp_policy_params *params,
+			struct netlink_ext_ack *extack)
+{
+	const struct pp_policy_ops *policy = binding->policy;
+	int err = 0;
+
+	if (max_blocks > binding->capacity_blocks) {
+		NL_SET_ERR_MSG_FMT(extack, "max blocks can be raised up to %u, the binding's capacity",
+				   binding->capacity_blocks);
+		return -EINVAL;
+	}
+	if (params && params->set) {
+		err = pp_policy_check_params(policy, params, extack);
+		if (err)
+			return err;
+		if (!policy->update) {
+			NL_SET_ERR_MSG_FMT(extack, "policy %s has nothing to change",
+					   policy->name);
+			return -EOPNOTSUPP;
+		}
+	}
 
 	mutex_lock(&binding->lock);
-	err = binding->policy->update(binding->store, params);
+	if (params && params->set) {
+		err = policy->update(binding->store, params);
+		if (err) {
+			NL_SET_ERR_MSG(extack, "the policy cannot change this live");
+			goto unlock;
+		}
+		mp_huge_params_merge(&binding->params.policy_params, params);
+	}
+	if (max_blocks) {
+		WRITE_ONCE(binding->params.max_blocks, max_blocks);
+		if (binding->want_blocks > max_blocks)
+			WRITE_ONCE(binding->want_blocks, max_blocks);
+		if (binding->nr_blocks > max_blocks)
+			mp_huge_do_trim(binding);
+	}
+unlock:
 	mutex_unlock(&binding->lock);
 	return err;
 }
-EXPORT_SYMBOL_GPL(mp_huge_binding_set_policy_params);
+EXPORT_SYMBOL_GPL(mp_huge_binding_set);
 
 /*** binding <-> rx queue ***/
 
@@ -1224,44 +1461,22 @@ EXPORT_SYMBOL_GPL(mp_huge_binding_set_policy_params);
  * @extack: where to say what was wrong
  *
  * Pools created for the queue from now on draw from the binding; drivers
- * without queue management ops (veth, netdevsim) create them at the next
- * link up, XDP attach or channel change. Caller holds RTNL.
+ * without queue management ops (veth) create them at the next link up,
+ * XDP attach or channel change. Caller holds RTNL. Netlink's mp-bind also
+ * restarts the queues of drivers with queue management ops.
  *
- * Return: 0, -ERANGE, -EINVAL (another device), -EEXIST (the queue has a
+ * Return: 0, -ERANGE, -EINVAL (another device), -EBUSY (the queue has a
  * provider) or -ENOMEM.
  */
 int mp_huge_bind_queue(struct mp_huge_binding *binding, struct net_device *dev,
 		       unsigned int rxq_idx, struct netlink_ext_ack *extack)
 {
-	struct netdev_rx_queue *rxq;
-	u32 xa_idx;
 	int err;
 
-	ASSERT_RTNL();
-
-	if (rxq_idx >= dev->num_rx_queues) {
-		NL_SET_ERR_MSG(extack, "rx queue index out of range");
-		return -ERANGE;
-	}
-	if (binding->dev && binding->dev != dev) {
-		NL_SET_ERR_MSG(extack, "binding serves the queues of another device");
-		return -EINVAL;
-	}
-	rxq = __netif_get_rx_queue(dev, rxq_idx);
-	if (rxq->mp_params.mp_ops) {
-		NL_SET_ERR_MSG(extack, "rx queue already has a memory provider");
-		return -EEXIST;
-	}
-
-	err = xa_alloc(&binding->rxqs, &xa_idx, rxq, xa_limit_32b, GFP_KERNEL);
-	if (err)
-		return err;
-
-	refcount_inc(&binding->ref);
-	binding->dev = dev;
-	rxq->mp_params.mp_priv = binding;
-	rxq->mp_params.mp_ops = &mp_huge_ops;
-	return 0;
+	err = mp_binding_check_queue(dev, rxq_idx, false, extack);
+	if (!err)
+		err = mp_binding_bind_queue(&binding->mb, dev, rxq_idx, extack);
+	return err;
 }
 EXPORT_SYMBOL_GPL(mp_huge_bind_queue);
 
@@ -1275,9 +1490,7 @@ EXPORT_SYMBOL_GPL(mp_huge_bind_queue);
  */
 struct mp_huge_binding *mp_huge_rxq_binding(struct netdev_rx_queue *rxq)
 {
-	ASSERT_RTNL();
-	return rxq->mp_params.mp_ops == &mp_huge_ops ?
-	       rxq->mp_params.mp_priv : NULL;
+	return mp_huge_binding_of(mp_binding_rxq(rxq));
 }
 EXPORT_SYMBOL_GPL(mp_huge_rxq_binding);
 
@@ -1291,29 +1504,13 @@ EXPORT_SYMBOL_GPL(mp_huge_rxq_binding);
  */
 void mp_huge_unbind_queue(struct netdev_rx_queue *rxq)
 {
-	struct mp_huge_binding *b = mp_huge_rxq_binding(rxq);
-	struct netdev_rx_queue *bound;
-	unsigned long xa_idx;
-
-	if (WARN_ON_ONCE(!b))
-		return;
-
-	xa_for_each(&b->rxqs, xa_idx, bound) {
-		if (bound == rxq) {
-			xa_erase(&b->rxqs, xa_idx);
-			break;
-		}
-	}
-	rxq->mp_params.mp_priv = NULL;
-	rxq->mp_params.mp_ops = NULL;
-	if (xa_empty(&b->rxqs))
-		b->dev = NULL;
-	mp_huge_binding_put(b);
+	if (!WARN_ON_ONCE(!mp_huge_rxq_binding(rxq)))
+		mp_binding_unbind_queue(rxq);
 }
 EXPORT_SYMBOL_GPL(mp_huge_unbind_queue);
 
 /**
- * mp_huge_binding_default_gen() - which sysctl default made a binding
+ * mp_huge_binding_default_gen() - which namespace defaults made a binding
  * @binding: the binding
  *
  * Return: the generation of the net.core.mp_* defaults it was made from,
@@ -1321,37 +1518,28 @@ EXPORT_SYMBOL_GPL(mp_huge_unbind_queue);
  */
 u32 mp_huge_binding_default_gen(const struct mp_huge_binding *binding)
 {
-	return binding->default_gen;
+	return binding->mb.default_gen;
 }
+EXPORT_SYMBOL_GPL(mp_huge_binding_default_gen);
 
-/**
- * mp_huge_binding_set_default_gen() - mark a binding as made by a default
- * @binding: the binding, not yet bound
- * @gen: generation of the defaults
- */
-void mp_huge_binding_set_default_gen(struct mp_huge_binding *binding, u32 gen)
-{
-	binding->default_gen = gen;
-}
-
-/*** debugfs ***/
+/*** debugfs: a read-only view ***/
 
 static void mp_huge_show_one(struct seq_file *m, struct mp_huge_binding *b)
 {
 	struct netdev_rx_queue *rxq;
 	u64 stats[MP_HUGE_STAT_NUM];
-	unsigned long xa_idx;
+	unsigned long idx;
 	const char *sep = "";
 	int i;
 
-	seq_printf(m, "id=%u dev=%s queues=", b->id,
-		   b->dev ? netdev_name(b->dev) : "-");
-	xa_for_each(&b->rxqs, xa_idx, rxq) {
-		seq_printf(m, "%s%u", sep, get_netdev_rx_queue_index(rxq));
+	seq_printf(m, "id=%u dev=%s queues=", b->mb.id,
+		   b->mb.dev ? netdev_name(b->mb.dev) : "-");
+	xa_for_each(&b->mb.queues, idx, rxq) {
+		seq_printf(m, "%s%lu", sep, idx);
 		sep = ",";
 	}
 	seq_printf(m, "%s policy=%s default=%u", *sep ? "" : "-",
-		   b->policy->name, b->default_gen);
+		   b->policy->name, b->mb.default_gen);
 
 	mp_huge_binding_stats(b, stats);
 	for (i = 0; i < MP_HUGE_STAT_NUM; i++)
@@ -1363,116 +1551,23 @@ static void mp_huge_show_one(struct seq_file *m, struct mp_huge_binding *b)
 static int mp_huge_bindings_show(struct seq_file *m, void *v)
 {
 	struct mp_huge_binding *b;
+	struct mp_binding *mb;
+	unsigned long id = 0;
 
 	rtnl_lock();
-	mutex_lock(&mp_huge_list_lock);
-	list_for_each_entry(b, &mp_huge_list, list)
-		mp_huge_show_one(m, b);
-	mutex_unlock(&mp_huge_list_lock);
+	for (; (mb = mp_binding_next(&id)); id++) {
+		b = mp_huge_binding_of(mb);
+		if (b)
+			mp_huge_show_one(m, b);
+		mp_binding_put(mb);
+	}
 	rtnl_unlock();
 
-	seq_printf(m, "total blocks=%lu\n", mp_huge_blocks_held());
+	seq_printf(m, "total blocks=%lu limit=%lu\n", mp_huge_blocks_held(),
+		   READ_ONCE(mp_huge_limit));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(mp_huge_bindings);
-
-/* Any write trims every binding. */
-static ssize_t mp_huge_trim_write(struct file *file, const char __user *buf,
-				  size_t count, loff_t *ppos)
-{
-	struct mp_huge_binding *b;
-
-	mutex_lock(&mp_huge_list_lock);
-	list_for_each_entry(b, &mp_huge_list, list)
-		mp_huge_trim(b);
-	mutex_unlock(&mp_huge_list_lock);
-	return count;
-}
-
-/* "<binding id> budget=<n> depot=<n> ...": retune a live binding's policy */
-VISIBLE_IF_KUNIT int mp_huge_parse_policy_params(char *buf, u32 *id,
-						 struct pp_policy_params *p)
-{
-	static const struct {
-		const char *key;
-		u32 bit;
-		size_t offset;
-	} keys[] = {
-		{ "budget", PP_POLICY_BUDGET,
-		  offsetof(struct pp_policy_params, budget) },
-		{ "magazine", PP_POLICY_MAGAZINE,
-		  offsetof(struct pp_policy_params, magazine) },
-		{ "depot", PP_POLICY_DEPOT,
-		  offsetof(struct pp_policy_params, depot) },
-	};
-	char *tok, *val;
-	unsigned int i;
-
-	memset(p, 0, sizeof(*p));
-	tok = strsep(&buf, " \t\n");
-	if (!tok || kstrtou32(tok, 0, id))
-		return -EINVAL;
-	while ((tok = strsep(&buf, " \t\n"))) {
-		if (!*tok)
-			continue;
-		val = strchr(tok, '=');
-		if (!val)
-			return -EINVAL;
-		*val++ = '\0';
-		for (i = 0; i < ARRAY_SIZE(keys); i++)
-			if (!strcmp(tok, keys[i].key))
-				break;
-		if (i == ARRAY_SIZE(keys) || (p->set & keys[i].bit) ||
-		    kstrtou32(val, 0, (u32 *)((char *)p + keys[i].offset)))
-			return -EINVAL;
-		p->set |= keys[i].bit;
-	}
-	return p->set ? 0 : -EINVAL;
-}
-EXPORT_SYMBOL_IF_KUNIT(mp_huge_parse_policy_params);
-
-static ssize_t mp_huge_policy_write(struct file *file, const char __user *ubuf,
-				    size_t count, loff_t *ppos)
-{
-	struct pp_policy_params params;
-	struct mp_huge_binding *b;
-	int err = -ENOENT;
-	char *buf;
-	u32 id;
-
-	buf = memdup_user_nul(ubuf, min_t(size_t, count, 128));
-	if (IS_ERR(buf))
-		return PTR_ERR(buf);
-	err = mp_huge_parse_policy_params(buf, &id, &params);
-	kfree(buf);
-	if (err)
-		return err;
-
-	err = -ENOENT;
-	mutex_lock(&mp_huge_list_lock);
-	list_for_each_entry(b, &mp_huge_list, list) {
-		if (b->id == id) {
-			err = mp_huge_binding_set_policy_params(b, &params);
-			break;
-		}
-	}
-	mutex_unlock(&mp_huge_list_lock);
-	return err ?: count;
-}
-
-static const struct file_operations mp_huge_policy_fops = {
-	.owner	= THIS_MODULE,
-	.open	= simple_open,
-	.write	= mp_huge_policy_write,
-	.llseek	= noop_llseek,
-};
-
-static const struct file_operations mp_huge_trim_fops = {
-	.owner	= THIS_MODULE,
-	.open	= simple_open,
-	.write	= mp_huge_trim_write,
-	.llseek	= noop_llseek,
-};
 
 static int __init mp_huge_init(void)
 {
@@ -1480,16 +1575,11 @@ static int __init mp_huge_init(void)
 
 	BUILD_BUG_ON(MP_HUGE_ORDER > MAX_PAGE_ORDER);
 	BUILD_BUG_ON(SZ_2M != (PAGE_SIZE << MP_HUGE_ORDER));
+	BUILD_BUG_ON(offsetof(struct mp_huge_binding, mb));
 
-	mp_huge_wq = alloc_workqueue("mp_huge", WQ_UNBOUND, 0);
-	if (!mp_huge_wq)
-		return -ENOMEM;
-
+	mp_type_register(&mp_huge_type);
 	dir = debugfs_create_dir("mp_huge", NULL);
 	debugfs_create_file("bindings", 0444, dir, NULL, &mp_huge_bindings_fops);
-	debugfs_create_file("trim", 0200, dir, NULL, &mp_huge_trim_fops);
-	debugfs_create_file("policy_params", 0200, dir, NULL,
-			    &mp_huge_policy_fops);
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 	fault_create_debugfs_attr("fail_block", dir, &mp_huge_fail_block);
 #endif
@@ -1505,4 +1595,15 @@ static const struct memory_provider_ops mp_huge_ops = {
 	.nl_fill	= mp_huge_nl_fill,
 	.uninstall	= mp_huge_uninstall,
 	.scrub		= mp_huge_pool_unmap,
+};
+
+const struct mp_type mp_huge_type = {
+	.name		= "huge",
+	.type		= NETDEV_MP_TYPE_HUGE,
+	.nest		= NETDEV_A_MP_BINDING_HUGE,
+	.mp_ops		= &mp_huge_ops,
+	.create		= mp_huge_nl_create,
+	.set		= mp_huge_nl_set,
+	.fill		= mp_huge_nl_fill_binding,
+	.free		= mp_huge_type_free,
 };

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Internals of the page pool memory providers that their KUnit suites
- * reach (VISIBLE_IF_KUNIT): sysctl handlers and the fault injection point.
+ * reach (VISIBLE_IF_KUNIT): sysctl handlers and tables, and the fault
+ * injection point.
  */
 #ifndef _NET_CORE_MP_KUNIT_H
 #define _NET_CORE_MP_KUNIT_H
@@ -16,13 +17,12 @@ int mp_default_provider_sysctl(const struct ctl_table *table, int write,
 			       void *buffer, size_t *lenp, loff_t *ppos);
 int mp_default_u32_sysctl(const struct ctl_table *table, int write,
 			  void *buffer, size_t *lenp, loff_t *ppos);
-extern struct ctl_table mp_default_sysctl_table[];
+extern const struct ctl_table mp_default_sysctl_table[];
+struct net;
+const struct ctl_table *mp_default_table(struct net *net);
 #ifdef CONFIG_FAULT_INJECTION
 extern struct fault_attr mp_huge_fail_block;
 #endif
-struct pp_policy_params;
-int mp_huge_parse_policy_params(char *buf, u32 *id,
-				struct pp_policy_params *p);
 #endif
 
 #endif /* _NET_CORE_MP_KUNIT_H */

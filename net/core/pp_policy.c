@@ -17,6 +17,7 @@
 #define pr_fmt(fmt) "pp_policy: " fmt
 
 #include <kunit/visibility.h>
+#include <linux/error-injection.h>
 #include <linux/kmod.h>
 #include <linux/module.h>
 #include <linux/rculist.h>
@@ -24,6 +25,7 @@
 #include <linux/spinlock.h>
 #include <linux/sysctl.h>
 #include <net/net_namespace.h>
+#include <net/netlink.h>
 #include <net/page_pool/pp_policy.h>
 
 #include "mp_kunit.h"
@@ -97,6 +99,40 @@ void pp_policy_unregister(struct pp_policy_ops *ops)
 	synchronize_rcu();
 }
 EXPORT_SYMBOL_GPL(pp_policy_unregister);
+
+static const char * const pp_policy_param_names[] = {
+	"budget", "magazine", "depot",
+};
+
+/**
+ * pp_policy_check_params() - refuse parameters a policy does not take
+ * @ops: the policy
+ * @params: parameters for a new or a live store
+ * @extack: where to say which one is wrong
+ *
+ * Return: 0, or -EINVAL for a parameter the policy does not take or a
+ * value it refuses.
+ */
+int pp_policy_check_params(const struct pp_policy_ops *ops,
+			   const struct pp_policy_params *params,
+			   struct netlink_ext_ack *extack)
+{
+	u32 extra = params->set & ~ops->params;
+
+	BUILD_BUG_ON(ARRAY_SIZE(pp_policy_param_names) !=
+		     ilog2(PP_POLICY_DEPOT) + 1);
+	if (extra) {
+		if (extra & ~(PP_POLICY_DEPOT * 2 - 1))
+			NL_SET_ERR_MSG(extack, "unknown policy parameter");
+		else
+			NL_SET_ERR_MSG_FMT(extack, "policy %s does not take parameter %s",
+					   ops->name,
+					   pp_policy_param_names[__ffs(extra)]);
+		return -EINVAL;
+	}
+	return ops->validate ? ops->validate(params, extack) : 0;
+}
+EXPORT_SYMBOL_GPL(pp_policy_check_params);
 
 /* Look @name up, loading its module if needed; takes a module reference. */
 static const struct pp_policy_ops *pp_policy_lookup(const char *name,
@@ -223,6 +259,7 @@ int pp_netmem_stack_init(struct pp_netmem_stack *s, unsigned int size, int nid)
 	return 0;
 }
 EXPORT_SYMBOL_GPL(pp_netmem_stack_init);
+ALLOW_ERROR_INJECTION(pp_netmem_stack_init, ERRNO);
 
 /**
  * pp_netmem_stack_free() - free the slots of an empty netmem stack
@@ -254,6 +291,9 @@ VISIBLE_IF_KUNIT int pp_policy_default_sysctl(const struct ctl_table *table,
 	const struct pp_policy_ops *ops;
 	int err;
 
+	/* a write continuing at an offset would name half a policy */
+	if (write && *ppos)
+		return -EINVAL;
 	ops = pp_policy_get_default();
 	if (ops) {
 		strscpy(name, ops->name, sizeof(name));

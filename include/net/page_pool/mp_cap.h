@@ -9,6 +9,7 @@
 
 #include <linux/types.h>
 
+struct mp_binding;
 struct mp_cap_binding;
 struct net_device;
 struct netdev_rx_queue;
@@ -21,13 +22,16 @@ struct netlink_ext_ack;
 /**
  * struct mp_cap_params - what a binding is asked to hold at most
  * @cap:	pages the binding may hold: in flight, in the pools' caches and
- *		rings, and in its own cache, together
+ *		rings, and in its own cache, together, for all its queues
+ * @cap_low:	once the cap stopped allocation, it resumes below this; 0
+ *		for the cap less an eighth, which is also the most it may be
  * @device_budget: pages all cap bindings of the device may hold together,
  *		0 for none. Bindings of one device share one budget: the last
  *		one set applies to all of them.
  */
 struct mp_cap_params {
 	u32 cap;
+	u32 cap_low;
 	u32 device_budget;
 };
 
@@ -71,16 +75,18 @@ struct mp_cap_binding *mp_cap_binding_create(const struct mp_cap_params *p,
 					     struct net_device *dev,
 					     struct netlink_ext_ack *extack);
 void mp_cap_binding_put(struct mp_cap_binding *binding);
+struct mp_cap_binding *mp_cap_binding_of(struct mp_binding *mb);
 int mp_cap_bind_queue(struct mp_cap_binding *binding, struct net_device *dev,
 		      unsigned int rxq_idx, struct netlink_ext_ack *extack);
 void mp_cap_unbind_queue(struct netdev_rx_queue *rxq);
 struct mp_cap_binding *mp_cap_rxq_binding(struct netdev_rx_queue *rxq);
-int mp_cap_set(struct mp_cap_binding *binding, u32 cap, u32 device_budget,
+int mp_cap_set(struct mp_cap_binding *binding, const struct mp_cap_params *p,
 	       struct netlink_ext_ack *extack);
+void mp_cap_binding_params(struct mp_cap_binding *binding,
+			   struct mp_cap_params *p);
 void mp_cap_binding_stats(struct mp_cap_binding *binding, u64 *stats);
 u32 mp_cap_binding_id(const struct mp_cap_binding *binding);
 u32 mp_cap_binding_default_gen(const struct mp_cap_binding *binding);
-void mp_cap_binding_set_default_gen(struct mp_cap_binding *binding, u32 gen);
 unsigned long mp_cap_pages_held(void);
 unsigned long mp_cap_shrink(unsigned long nr);
 void mp_cap_flush(void);

@@ -13,6 +13,7 @@
 #include <linux/types.h>
 #include <net/page_pool/pp_policy.h>
 
+struct mp_binding;
 struct mp_huge_binding;
 struct net_device;
 struct netdev_rx_queue;
@@ -63,6 +64,15 @@ struct mp_huge_params {
  *				while no huge page was free (cumulative)
  * @MP_HUGE_STAT_BLOCKS_RETURNED: huge pages given back whole (cumulative)
  * @MP_HUGE_STAT_GROW_FAILURES:	huge page allocations that failed (cumulative)
+ * @MP_HUGE_STAT_LIMIT_HITS:	huge pages not reserved because all bindings
+ *				together hold net.core.mp_huge_limit_mb
+ *				(cumulative)
+ * @MP_HUGE_STAT_TRIMS:		trims run: by the worker when a huge page's
+ *				pages were all parked, or asked for (cumulative)
+ * @MP_HUGE_STAT_DMA_BLOCK_MAPS: 2 MiB DMA mappings made (cumulative)
+ * @MP_HUGE_STAT_DMA_PAGE_MAPS:	single-page DMA mappings made: fallback pages,
+ *				and every page where the device cannot map
+ *				2 MiB at once (swiotlb) (cumulative)
  * @MP_HUGE_STAT_NUM:		number of counters
  *
  * One definition for netlink, debugfs and the tests: mp_huge_stat_names[]
@@ -80,6 +90,10 @@ enum mp_huge_stat {
 	MP_HUGE_STAT_FALLBACKS,
 	MP_HUGE_STAT_BLOCKS_RETURNED,
 	MP_HUGE_STAT_GROW_FAILURES,
+	MP_HUGE_STAT_LIMIT_HITS,
+	MP_HUGE_STAT_TRIMS,
+	MP_HUGE_STAT_DMA_BLOCK_MAPS,
+	MP_HUGE_STAT_DMA_PAGE_MAPS,
 	MP_HUGE_STAT_NUM
 };
 
@@ -106,6 +120,7 @@ struct mp_huge_binding *mp_huge_binding_create(const struct mp_huge_params *p,
 					       bool reserve_now,
 					       struct netlink_ext_ack *extack);
 void mp_huge_binding_put(struct mp_huge_binding *binding);
+struct mp_huge_binding *mp_huge_binding_of(struct mp_binding *mb);
 int mp_huge_bind_queue(struct mp_huge_binding *binding, struct net_device *dev,
 		       unsigned int rxq_idx, struct netlink_ext_ack *extack);
 void mp_huge_unbind_queue(struct netdev_rx_queue *rxq);
@@ -114,12 +129,19 @@ struct mp_huge_binding *mp_huge_rxq_binding(struct netdev_rx_queue *rxq);
 void mp_huge_binding_stats(struct mp_huge_binding *binding, u64 *stats);
 u32 mp_huge_binding_id(const struct mp_huge_binding *binding);
 const char *mp_huge_binding_policy(const struct mp_huge_binding *binding);
+void mp_huge_binding_params(struct mp_huge_binding *binding,
+			    struct mp_huge_params *p);
+int mp_huge_binding_set(struct mp_huge_binding *binding, u32 max_blocks,
+			const struct pp_policy_params *params,
+			struct netlink_ext_ack *extack);
 int mp_huge_binding_set_policy_params(struct mp_huge_binding *binding,
-				      const struct pp_policy_params *params);
-void mp_huge_trim(struct mp_huge_binding *binding);
+				      const struct pp_policy_params *params,
+				      struct netlink_ext_ack *extack);
+unsigned int mp_huge_trim(struct mp_huge_binding *binding);
 u32 mp_huge_binding_default_gen(const struct mp_huge_binding *binding);
-void mp_huge_binding_set_default_gen(struct mp_huge_binding *binding, u32 gen);
 void mp_huge_flush(void);
 unsigned long mp_huge_blocks_held(void);
+void mp_huge_set_limit(unsigned long blocks);
+bool mp_huge_limit_room(unsigned long blocks);
 
 #endif /* _NET_PAGE_POOL_MP_HUGE_H */

@@ -31,6 +31,8 @@
 
 #define PP_POLICY_NAME_MAX	16
 
+struct netlink_ext_ack;
+
 /* Which fields of struct pp_policy_params are set */
 #define PP_POLICY_BUDGET	BIT(0)
 #define PP_POLICY_MAGAZINE	BIT(1)
@@ -59,7 +61,9 @@ struct pp_policy_params {
  * @name:	what users select it by (sysctl, netlink, debugfs)
  * @owner:	module that implements it, pinned while a store exists
  * @create:	allocate a store for a binding whose pages sit on @nid;
- *		@capacity is the most netmem the binding will ever own
+ *		@capacity is the most distinct netmem the provider will
+ *		ever have in the store at once: the store takes that many
+ *		without allocating, and holds no more
  * @destroy:	free an empty store
  * @get:	take up to @n free netmem out of the store into @netmems, the
  *		one to hand out first last; returns how many. Hot path.
@@ -68,10 +72,14 @@ struct pp_policy_params {
  * @drain:	take up to @n netmem out, wherever in the store they sit
  *		(per-CPU caches included); process context. Used to tear
  *		down a binding and to find huge pages whose pages are all home.
+ *		Draining @capacity empties the store.
  * @count:	free netmem in the store, for statistics (may be approximate
  *		while get() and put() run)
  * @update:	apply the set fields of new parameters to a live store
  *		(optional); takes effect at the next put()
+ * @params:	the PP_POLICY_* parameters it takes; others are refused
+ * @validate:	check the values of parameters (optional); called before
+ *		create() and update(), which may then not fail for them
  *
  * get() and put() must be safe against each other on any CPU and against
  * drain(); policies keep their own locking and document it at the top of
@@ -91,6 +99,9 @@ struct pp_policy_ops {
 			      unsigned int n);
 	unsigned long (*count)(void *store);
 	int (*update)(void *store, const struct pp_policy_params *params);
+	u32 params;
+	int (*validate)(const struct pp_policy_params *params,
+			struct netlink_ext_ack *extack);
 };
 
 int pp_policy_register(struct pp_policy_ops *ops);
@@ -99,6 +110,9 @@ const struct pp_policy_ops *pp_policy_get(const char *name);
 const struct pp_policy_ops *pp_policy_get_default(void);
 void pp_policy_put(const struct pp_policy_ops *ops);
 void pp_policy_get_available(char *buf, size_t maxlen);
+int pp_policy_check_params(const struct pp_policy_ops *ops,
+			   const struct pp_policy_params *params,
+			   struct netlink_ext_ack *extack);
 
 /**
  * struct pp_netmem_stack - the store building block shared by policies
