@@ -13,7 +13,14 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/tools/selftests/lib.sh"
 SECS=${1:-8}
-hp() { ip netns exec "$HP_NSB" "$top/tools/hugepool" "$@"; }
+# the operator's tool (tools/hugepool, built by scripts/build-tools.sh),
+# in the receiver's namespace: it names devices there
+hp() { ip netns exec "$HP_NSB" "$HP_BUILD/tools/hugepool" "$@"; }
+
+# what the provider's debugfs says of every binding
+bindings() { hp_bindings; }
+
+reserved() { [[ $(hp_binding_sum vb blocks) -ge 16 ]]; }
 
 title() { printf '\n=== %s\n' "$*"; }
 
@@ -28,8 +35,8 @@ main() {
 	title "veth pair in two netns, XDP_PASS on the receiver (vb)"
 	hp_veth_pair 10.99.0 4 xdp
 	ip -n "$HP_NSB" -d link show vb | grep -E 'vb:|prog/xdp'
-	hp_wait 30 sh -c "[ \$($top/tools/hugepool stat | awk '/held/ {print \$4}') -ge 16 ]"
-	"$top/tools/hugepool" stat
+	hp_wait 30 reserved
+	bindings
 
 	title "iperf3, ${SECS}s, 4 streams"
 	ip netns exec "$HP_NSB" iperf3 -s -1 -D -B 10.99.0.2
@@ -40,19 +47,21 @@ main() {
 	hp pools vb
 	title "rx queues of vb (netlink queue-get)"
 	hp queues vb
+	title "bindings of vb (netlink mp-binding-get)"
+	hp show vb
 	title "bindings (debugfs)"
-	"$top/tools/hugepool" stat
+	bindings
 
 	title "teardown: delete the namespaces"
 	hp_veth_del
 	sysctl -qw net.core.mp_default=none
 	hp_wait 30 hp_no_blocks
-	"$top/tools/hugepool" stat
+	bindings
 	echo "MemAvailable: $((mem0 / 1024)) MiB before, $(($(hp_mem_available) / 1024)) MiB after"
 
 	title "memory-cap provider: a TCP flood whose receiver stops reading, without and with a cap of 64 pages per queue"
 	"$top/tools/selftests/cap_lowmem.sh" 64 | grep -E '^# (page allocator|memory-cap|footprint|  )|^not ok'
-	"$top/tools/hugepool" cap
+	cat "$HP_CAP_DEBUGFS/bindings"
 }
 
 main "$@"

@@ -252,7 +252,11 @@ hp_mem_available() {
 # The provider's debugfs view: one line per binding of key=value pairs.
 hp_bindings() { cat "$HP_DEBUGFS/bindings"; }
 
-hp_total_blocks() { hp_bindings | awk -F'blocks=' '/^total/ { print $2 }'; }
+# the blocks= value of the "total" line (which may carry other keys)
+hp_total_blocks() {
+	hp_bindings | awk '$1 == "total" {
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "blocks") print kv[2] } }'
+}
 
 hp_no_blocks() { [[ $(hp_total_blocks) == 0 ]]; }
 
@@ -297,13 +301,21 @@ hp_ynl() {
 		--no-schema --output-json "$@"
 }
 
-# hp_pp_mp_huge netns ifindex: page pools of a device that report an mp-huge
-# binding, from the page-pool-get dump
+# Python: a page-pool-get entry of a pool that draws from a hugepage
+# binding. The netdev spec says so with an mp-binding nest of type huge
+# (before it had one, with an mp-huge nest).
+HP_PY_HUGE='
+def huge(p):
+    return "mp-huge" in p or p.get("mp-binding", {}).get("type") == "huge"
+'
+
+# hp_pp_mp_huge netns ifindex: page pools of a device that draw from a
+# hugepage binding, and all its page pools, from the page-pool-get dump
 hp_pp_mp_huge() {
-	hp_ynl "$1" --dump page-pool-get | /usr/bin/python3 -c '
+	hp_ynl "$1" --dump page-pool-get | /usr/bin/python3 -c "$HP_PY_HUGE"'
 import json, sys
 pools = [p for p in json.load(sys.stdin) if p.get("ifindex") == int(sys.argv[1])]
-print(sum(1 for p in pools if "mp-huge" in p), len(pools))' "$2"
+print(sum(1 for p in pools if huge(p)), len(pools))' "$2"
 }
 
 hp_ifindex() {

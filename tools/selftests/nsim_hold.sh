@@ -26,10 +26,10 @@ nsim_dev() {
 nsim_has_dev() { [[ -n $(nsim_dev) ]]; }
 
 pool_inflight() {
-	hp_ynl - --dump page-pool-get | /usr/bin/python3 -c '
+	hp_ynl - --dump page-pool-get | /usr/bin/python3 -c "$HP_PY_HUGE"'
 import json, sys
 print(sum(p.get("inflight", 0) for p in json.load(sys.stdin)
-          if p.get("ifindex") == int(sys.argv[1]) and "mp-huge" in p))' "$1"
+          if p.get("ifindex") == int(sys.argv[1]) and huge(p)))' "$1"
 }
 
 main() {
