@@ -5,7 +5,8 @@
 # own result line says how the test ended ("not ok ... # exit=N" for any
 # status but 0 and 4, "# SKIP" for 4), so a test that exits non-zero with
 # every case ok, or dies before its plan is done, still fails. Each test's
-# wrapped output goes to RESULTS/<name>[-<arg>].ktap and to stdout.
+# wrapped output goes to RESULTS/<name>[-<arg>].ktap and to stdout. A test
+# is <name>.sh, or <name>.py, beside this script.
 #
 # usage: run.sh RESULTS test[:arg] [test[:arg]...]
 #   e.g. run.sh /tmp/r veth_xdp:lifo nsim_hold
@@ -30,12 +31,21 @@ subtest() {
 		!named && /^KTAP version/ { print "    # Subtest: " name; fflush(); named = 1 }'
 }
 
+# the program of test NAME: NAME.sh, or NAME.py
+program() {
+	local p
+	for p in "$DIR/$1.sh" "$DIR/$1.py"; do
+		[[ -x $p ]] && { echo "$p"; return 0; }
+	done
+	return 1
+}
+
 # one TEST[:ARG] OUT: run it, wrapped; returns its kselftest status
 one() {
 	local t=$1 out=$2 name=${1%%:*} arg=() st
 	[[ $t != *:* ]] || arg=("${t#*:}")
 	printf 'KTAP version 1\n1..1\n' | tee "$out"
-	timeout -k 10 "$TIMEOUT" "$DIR/$name.sh" "${arg[@]}" 2>&1 | subtest "$t" |
+	timeout -k 10 "$TIMEOUT" "$(program "$name")" "${arg[@]}" 2>&1 | subtest "$t" |
 		tee -a "$out"
 	st=${PIPESTATUS[0]}
 	case $st in
@@ -55,7 +65,7 @@ main() {
 	for t in "$@"; do
 		name=${t%%:*} arg=
 		[[ $t != *:* ]] || arg=${t#*:}
-		if [[ ! -x $DIR/$name.sh ]]; then
+		if ! program "$name" >/dev/null; then
 			echo "# no test $name"
 			rc=1
 			continue
