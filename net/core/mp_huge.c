@@ -135,6 +135,7 @@ struct mp_huge_pcpu_stats {
 	u64 trims;
 	u64 block_maps;		/* 2 MiB DMA mappings made */
 	u64 page_maps;		/* single-page DMA mappings made */
+	u64 parks;		/* releases the policy declined */
 };
 
 #define MP_HUGE_PCPU_NUM	(sizeof(struct mp_huge_pcpu_stats) / sizeof(u64))
@@ -250,6 +251,8 @@ const char * const mp_huge_stat_names[MP_HUGE_STAT_NUM] = {
 	[MP_HUGE_STAT_TRIMS]		= "trims",
 	[MP_HUGE_STAT_DMA_BLOCK_MAPS]	= "dma-block-maps",
 	[MP_HUGE_STAT_DMA_PAGE_MAPS]	= "dma-page-maps",
+	[MP_HUGE_STAT_RELEASES]		= "releases",
+	[MP_HUGE_STAT_PARKS]		= "parks",
 };
 EXPORT_SYMBOL_GPL(mp_huge_stat_names);
 
@@ -301,6 +304,8 @@ void mp_huge_binding_stats(struct mp_huge_binding *binding, u64 *stats)
 	stats[MP_HUGE_STAT_TRIMS] = sum.s.trims;
 	stats[MP_HUGE_STAT_DMA_BLOCK_MAPS] = sum.s.block_maps;
 	stats[MP_HUGE_STAT_DMA_PAGE_MAPS] = sum.s.page_maps;
+	stats[MP_HUGE_STAT_RELEASES] = sum.s.release;
+	stats[MP_HUGE_STAT_PARKS] = sum.s.parks;
 }
 EXPORT_SYMBOL_GPL(mp_huge_binding_stats);
 
@@ -907,6 +912,7 @@ static bool mp_huge_release_netmem(struct page_pool *pool, netmem_ref netmem)
 	}
 
 	mp_huge_reserve_park(b, blk, netmem, true);
+	mp_huge_stat_add(b, parks, 1);
 	trace_mp_huge_release(b->mb.id, pool, netmem, MP_HUGE_RELEASE_PARKED);
 	return false;
 }
@@ -1547,7 +1553,7 @@ static void mp_huge_show_one(struct seq_file *m, struct mp_huge_binding *b)
 	seq_putc(m, '\n');
 }
 
-/* One line per binding, then the total of huge pages held. */
+/* One line per binding, then the huge pages held, and the limit. */
 static int mp_huge_bindings_show(struct seq_file *m, void *v)
 {
 	struct mp_huge_binding *b;
@@ -1563,8 +1569,8 @@ static int mp_huge_bindings_show(struct seq_file *m, void *v)
 	}
 	rtnl_unlock();
 
-	seq_printf(m, "total blocks=%lu limit=%lu\n", mp_huge_blocks_held(),
-		   READ_ONCE(mp_huge_limit));
+	seq_printf(m, "total blocks=%lu\n", mp_huge_blocks_held());
+	seq_printf(m, "limit blocks=%lu\n", READ_ONCE(mp_huge_limit));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(mp_huge_bindings);

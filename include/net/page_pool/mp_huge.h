@@ -73,6 +73,10 @@ struct mp_huge_params {
  * @MP_HUGE_STAT_DMA_PAGE_MAPS:	single-page DMA mappings made: fallback pages,
  *				and every page where the device cannot map
  *				2 MiB at once (swiotlb) (cumulative)
+ * @MP_HUGE_STAT_RELEASES:	pages back from pools through release_netmem
+ *				(cumulative)
+ * @MP_HUGE_STAT_PARKS:		of those, pages the policy declined, parked in
+ *				their huge page (cumulative)
  * @MP_HUGE_STAT_NUM:		number of counters
  *
  * One definition for netlink, debugfs and the tests: mp_huge_stat_names[]
@@ -94,6 +98,8 @@ enum mp_huge_stat {
 	MP_HUGE_STAT_TRIMS,
 	MP_HUGE_STAT_DMA_BLOCK_MAPS,
 	MP_HUGE_STAT_DMA_PAGE_MAPS,
+	MP_HUGE_STAT_RELEASES,
+	MP_HUGE_STAT_PARKS,
 	MP_HUGE_STAT_NUM
 };
 
