@@ -28,9 +28,10 @@ main() {
 	local mem0
 	mem0=$(hp_mem_available)
 	title "defaults: provider for new rx queue pools, and its reservation"
-	sysctl -w net.core.mp_default=huge net.core.mp_huge_blocks=4 \
+	hp_sysctl_default net.core.mp_default=huge net.core.mp_huge_blocks=4 \
 		net.core.mp_huge_max_blocks=16
-	sysctl net.core.pp_policy_default net.core.pp_policy_available
+	sysctl net.core.mp_default net.core.mp_huge_blocks net.core.mp_huge_max_blocks \
+		net.core.pp_policy_default net.core.pp_policy_available
 
 	title "veth pair in two netns, XDP_PASS on the receiver (vb)"
 	hp_veth_pair 10.99.0 4 xdp
@@ -54,7 +55,7 @@ main() {
 
 	title "teardown: delete the namespaces"
 	hp_veth_del
-	sysctl -qw net.core.mp_default=none
+	hp_sysctl_default net.core.mp_default=none
 	hp_wait 30 hp_no_blocks
 	bindings
 	echo "MemAvailable: $((mem0 / 1024)) MiB before, $(($(hp_mem_available) / 1024)) MiB after"

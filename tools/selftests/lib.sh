@@ -196,11 +196,13 @@ hp_flush_defer_lists() {
 	return 0
 }
 
-# hp_netns_add NS: a network namespace with lo up, deleted at cleanup
-# (after killing what still runs in it) unless hp_netns_del deletes it
+# hp_netns_add NS: a network namespace with lo up and the defaults of
+# hp_sysctl_default, deleted at cleanup (after killing what still runs in
+# it) unless hp_netns_del deletes it
 hp_netns_add() {
 	ip netns add "$1" || return 1
 	hp_cleanup_add "netns $1" "ip netns pids $1 | xargs -r kill -9; ip netns del $1"
+	hp_netns_defaults "$1"
 	ip -n "$1" link set lo up
 }
 
@@ -368,6 +370,11 @@ hp_require_root() {
 # on; the first value each key had is restored at cleanup. A value the
 # kernel refuses ends the test as failed: what follows would test
 # something else than it says.
+#
+# The provider defaults (net.core.mp_*) are per network namespace, and a
+# new namespace starts with none: every namespace hp_netns_add makes from
+# now on gets the values set here too (hp_netns_defaults).
+declare -A HP_SYSCTL=()
 hp_sysctl_default() {
 	local kv k v
 	for kv in "$@"; do
@@ -377,5 +384,17 @@ hp_sysctl_default() {
 			hp_cleanup_add "sysctl $k" "sysctl -qw $k=$v"
 		fi
 		sysctl -qw "$kv" || hp_fail_all "sysctl -w $kv refused"
+		HP_SYSCTL[$k]=${kv#*=}
+	done
+}
+
+# hp_netns_defaults NS: the values hp_sysctl_default set, in NS too where
+# NS has a key of its own (a kernel with per-namespace defaults)
+hp_netns_defaults() {
+	local k
+	for k in "${!HP_SYSCTL[@]}"; do
+		ip netns exec "$1" test -e "/proc/sys/${k//.//}" || continue
+		ip netns exec "$1" sysctl -qw "$k=${HP_SYSCTL[$k]}" ||
+			hp_fail_all "sysctl -w $k=${HP_SYSCTL[$k]} refused in $1"
 	done
 }
