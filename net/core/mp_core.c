@@ -56,29 +56,36 @@ static void mp_binding_free_work(struct work_struct *work)
 	mb->type->free(mb);
 }
 
+/* The id, reserved until mp_binding_publish(): what may fail. */
+static noinline int mp_binding_alloc_id(struct mp_binding *mb)
+{
+	int err;
+
+	err = xa_alloc_cyclic(&mp_bindings, &mb->id, NULL, xa_limit_31b,
+			      &mp_bindings_next, GFP_KERNEL);
+	return err < 0 ? err : 0;
+}
+ALLOW_ERROR_INJECTION(mp_binding_alloc_id, ERRNO);
+
 /**
  * mp_binding_init() - start a provider's binding
  * @mb: the binding's common part, zeroed
  * @type: its provider
  *
  * Reserves an id; the binding is found by id only once
- * mp_binding_publish() says it is complete. Process context.
+ * mp_binding_publish() says it is complete. mp_binding_fini() undoes it,
+ * failed or not. Process context.
  *
  * Return: 0 or -ENOMEM, -EBUSY when ids are exhausted.
  */
 int mp_binding_init(struct mp_binding *mb, const struct mp_type *type)
 {
-	int err;
-
 	refcount_set(&mb->ref, 1);
 	mb->type = type;
 	xa_init(&mb->queues);
 	INIT_WORK(&mb->free_work, mp_binding_free_work);
-	err = xa_alloc_cyclic(&mp_bindings, &mb->id, NULL, xa_limit_31b,
-			      &mp_bindings_next, GFP_KERNEL);
-	return err < 0 ? err : 0;
+	return mp_binding_alloc_id(mb);
 }
-ALLOW_ERROR_INJECTION(mp_binding_init, ERRNO);
 
 /**
  * mp_binding_publish() - make a complete binding findable by id

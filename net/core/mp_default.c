@@ -25,8 +25,10 @@
  * pool creation; pools already created keep theirs until they are
  * destroyed. Bindings made over netlink are never replaced.
  *
- * Bad values are refused with -EINVAL and change nothing, and so are
- * writes that do not start at offset 0.
+ * Bad values are refused with -EINVAL and change nothing: a number is
+ * one whole u32 in one write, and a write that does not start at offset
+ * 0 (the rest of a value, or a second one on the same open file) is
+ * refused.
  *
  * Locking: writers hold RTNL and bump a seqcount around the change;
  * readers (pool creation under RTNL, mp-bind without it) retry on it, so
@@ -203,6 +205,26 @@ static const char *mp_default_name(u32 provider)
 	return "?";
 }
 
+/* One provider name in one write, an optional newline after it, nothing
+ * else (no NUL, no second word).
+ */
+static int mp_default_parse_provider(const char *buffer, size_t len,
+				     u32 *provider)
+{
+	unsigned int i;
+
+	if (len && buffer[len - 1] == '\n')
+		len--;
+	for (i = 0; i < ARRAY_SIZE(mp_default_names); i++) {
+		if (len == strlen(mp_default_names[i].name) &&
+		    !memcmp(buffer, mp_default_names[i].name, len)) {
+			*provider = mp_default_names[i].provider;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 VISIBLE_IF_KUNIT int mp_default_provider_sysctl(const struct ctl_table *table,
 						int write, void *buffer,
 						size_t *lenp, loff_t *ppos)
@@ -211,7 +233,6 @@ VISIBLE_IF_KUNIT int mp_default_provider_sysctl(const struct ctl_table *table,
 	char name[32];
 	struct ctl_table tbl = { .data = name, .maxlen = sizeof(name) };
 	struct mp_defaults d;
-	unsigned int i;
 	int err;
 
 	/* a write continuing at an offset would apply half a value */
@@ -219,26 +240,37 @@ VISIBLE_IF_KUNIT int mp_default_provider_sysctl(const struct ctl_table *table,
 		return -EINVAL;
 	rtnl_lock();
 	d = dn->d;
-	strscpy(name, mp_default_name(d.provider), sizeof(name));
-	err = proc_dostring(&tbl, write, buffer, lenp, ppos);
-	if (!write || err)
+	if (!write) {
+		strscpy(name, mp_default_name(d.provider), sizeof(name));
+		err = proc_dostring(&tbl, write, buffer, lenp, ppos);
 		goto out;
-
-	err = -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(mp_default_names); i++) {
-		if (!strcmp(name, mp_default_names[i].name)) {
-			d.provider = mp_default_names[i].provider;
-			err = mp_default_check(&d);
-			break;
-		}
 	}
-	if (!err)
+	err = mp_default_parse_provider(buffer, *lenp, &d.provider) ?:
+	      mp_default_check(&d);
+	if (!err) {
 		mp_default_commit(dn, &d);
+		*ppos += *lenp;
+	}
 out:
 	rtnl_unlock();
 	return err;
 }
 EXPORT_SYMBOL_IF_KUNIT(mp_default_provider_sysctl);
+
+/* A whole u32 in one write: no sign, no trailing junk, no second value
+ * ("1 2"), and, since the file position moves past what was written, no
+ * second write on the same open file ("1" then "6" is not 16, nor 6).
+ */
+static int mp_default_parse_u32(void *buffer, size_t len, u32 *val)
+{
+	char buf[24];
+
+	if (!len || len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, buffer, len);
+	buf[len] = '\0';
+	return kstrtou32(strim(buf), 0, val) ? -EINVAL : 0;
+}
 
 /* The u32 fields of struct mp_defaults, validated as a whole. */
 VISIBLE_IF_KUNIT int mp_default_u32_sysctl(const struct ctl_table *table,
@@ -249,21 +281,27 @@ VISIBLE_IF_KUNIT int mp_default_u32_sysctl(const struct ctl_table *table,
 	struct mp_default_net *dn = table->data;
 	struct ctl_table tbl = *table;
 	struct mp_defaults d;
+	u32 *val;
 	int err;
 
 	if (write && *ppos)
 		return -EINVAL;
 	rtnl_lock();
 	d = dn->d;
-	tbl.data = (char *)&d + offset;
-	tbl.extra1 = NULL;
-	tbl.extra2 = NULL;
-	err = proc_douintvec_minmax(&tbl, write, buffer, lenp, ppos);
-	if (write && !err) {
-		err = mp_default_check(&d);
-		if (!err)
-			mp_default_commit(dn, &d);
+	val = (u32 *)((char *)&d + offset);
+	if (!write) {
+		tbl.data = val;
+		tbl.extra1 = NULL;
+		tbl.extra2 = NULL;
+		err = proc_douintvec(&tbl, write, buffer, lenp, ppos);
+		goto out;
 	}
+	err = mp_default_parse_u32(buffer, *lenp, val) ?: mp_default_check(&d);
+	if (!err) {
+		mp_default_commit(dn, &d);
+		*ppos += *lenp;
+	}
+out:
 	rtnl_unlock();
 	return err;
 }
@@ -282,15 +320,21 @@ static int mp_default_limit_sysctl(const struct ctl_table *table, int write,
 		return -EINVAL;
 	rtnl_lock();
 	val = mp_huge_limit_mb;
-	tbl.data = &val;
-	tbl.extra1 = SYSCTL_ZERO;
-	tbl.extra2 = &ram_mb;
-	err = proc_douintvec_minmax(&tbl, write, buffer, lenp, ppos);
-	if (write && !err) {
+	if (!write) {
+		tbl.data = &val;
+		err = proc_douintvec(&tbl, write, buffer, lenp, ppos);
+		goto out;
+	}
+	err = mp_default_parse_u32(buffer, *lenp, &val);
+	if (!err && val > ram_mb)
+		err = -EINVAL;
+	if (!err) {
 		mp_huge_limit_mb = val;
 		if (IS_ENABLED(CONFIG_PAGE_POOL_MP_HUGE))
 			mp_huge_set_limit(val / (SZ_2M >> 20));
+		*ppos += *lenp;
 	}
+out:
 	rtnl_unlock();
 	return err;
 }

@@ -291,8 +291,10 @@ VISIBLE_IF_KUNIT int pp_policy_default_sysctl(const struct ctl_table *table,
 	const struct pp_policy_ops *ops;
 	int err;
 
-	/* a write continuing at an offset would name half a policy */
-	if (write && *ppos)
+	/* a write continuing at an offset would name half a policy, and a
+	 * NUL would hide the rest of what was written
+	 */
+	if (write && (*ppos || memchr(buffer, '\0', *lenp)))
 		return -EINVAL;
 	ops = pp_policy_get_default();
 	if (ops) {

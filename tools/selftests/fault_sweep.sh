@@ -1,0 +1,239 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Every allocation site of the providers and policies, failed on demand
+# while traffic runs through a veth pair with XDP (veth copies TCP into
+# page pool pages):
+#  - fail_function on each function marked ALLOW_ERROR_INJECTION: the
+#    binding's id, counters and store, the policies' stores, huge page
+#    allocation and indexing, the order-0 fallback, a pool's init;
+#  - failslab and fail_page_alloc on every allocation of an mp-bind
+#    request in turn (the Nth allocation of the hugepool tool's task);
+#  - fail_page_alloc on refills under traffic (softirq).
+# Each must end in a clean error (the request refused with an errno, or
+# an XDP attach refused) or in counted fallback, leave no binding and no
+# huge page behind, and leak nothing (kmemleak). The harness scans the
+# log for splats.
+#
+# usage: fault_sweep.sh            (as root on a hugepool kernel)
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+FF=/sys/kernel/debug/fail_function
+FS=/sys/kernel/debug/failslab
+FPA=/sys/kernel/debug/fail_page_alloc
+HUGEPOOL=$HP_BUILD/tools/hugepool
+
+hp() { ip netns exec "$HP_NSB" "$HUGEPOOL" "$@"; }
+
+# inject FUNC ERRNO|0: make FUNC fail every time until uninject
+inject() {
+	echo "$1" > $FF/inject || return 1
+	if [[ $2 == 0 ]]; then
+		echo 0 > "$FF/$1/retval"
+	else
+		printf '%#x\n' "$((-$2))" > "$FF/$1/retval"
+	fi
+	echo 100 > $FF/probability
+	echo -1 > $FF/times
+	echo 0 > $FF/verbose
+	hp_cleanup_add inject "echo > $FF/inject"
+}
+
+uninject() {
+	echo > $FF/inject
+	hp_cleanup_drop inject
+}
+
+bindings_of_vb() { hp show vb 2>/dev/null | grep -c '^binding ' || true; }
+
+# XDP off on the receiver: its pools go; pages an skb holds on an idle
+# CPU's defer list come home once that CPU receives
+xdp_off() {
+	ip -n "$HP_NSB" link set dev vb xdpdrv off
+	hp_flush_defer_lists
+}
+
+xdp_on() { ip -n "$HP_NSB" link set dev vb xdpdrv obj "$(hp_xdp_obj)" sec xdp; }
+
+# counter NAME: a counter summed over the bindings of vb
+counter() { hp_binding_sum vb "$1"; }
+
+traffic() {
+	ip netns exec "$HP_NSB" iperf3 -s -1 -D -B 10.94.0.2
+	sleep 0.5
+	ip netns exec "$HP_NSA" iperf3 -c 10.94.0.2 -t "$1" -P 4 > /dev/null 2>&1
+}
+
+# refused SITE ERRNO TEXT COMMAND...: with SITE failing, the command fails
+# with TEXT and leaves no binding; then it works again
+refused() {
+	local site=$1 err=$2 text=$3 out rc=0 n0
+	shift 3
+	n0=$(bindings_of_vb)
+	inject "$site" "$err" || { hp_not_ok "$site: injected"; return; }
+	out=$("$@" 2>&1) || rc=$?
+	uninject
+	hp_log "$site: $out"
+	if [[ $rc != 0 && $out == *"$text"* && $(bindings_of_vb) == "$n0" ]]; then
+		hp_ok "$site fails: refused cleanly ($text), nothing bound"
+	else
+		hp_not_ok "$site fails: refused cleanly ($text), nothing bound (rc $rc)"
+	fi
+}
+
+sweep_functions() {
+	local out id g0 f0
+	refused mp_binding_alloc_id 12 "Cannot allocate memory" \
+		hp bind vb 0 huge blocks 1
+	refused mp_huge_alloc_stats 0 "Cannot allocate memory" \
+		hp bind vb 0 huge blocks 1
+	refused pp_netmem_stack_init 12 "Cannot allocate memory" \
+		hp bind vb 0 huge blocks 1 policy lifo
+	refused pp_percpu_create 0 "Cannot allocate memory" \
+		hp bind vb 0 huge blocks 1 policy percpu
+	refused mp_huge_alloc_block 0 "cannot reserve the huge pages" \
+		hp bind vb 0 huge blocks 2
+	refused mp_huge_block_index 12 "cannot reserve the huge pages" \
+		hp bind vb 0 huge blocks 2
+
+	# pool init failing: the XDP attach that makes the pools is refused
+	id=$(hp bind vb 0 huge blocks 1 2>/dev/null) || hp_fail_all "bind"
+	xdp_off
+	inject mp_huge_pool_init 12
+	out=$(xdp_on 2>&1)
+	local rc=$?
+	uninject
+	hp_log "mp_huge_pool_init: $out"
+	hp_check "mp_huge_pool_init fails: the XDP attach is refused" test "$rc" != 0
+	hp_check "XDP attaches once it does not" xdp_on
+	hp unbind "$id"
+
+	# huge pages cannot be had: the binding serves fallback pages, counted
+	id=$(hp bind vb 0-3 huge blocks 0 max 2 2>/dev/null) || hp_fail_all "bind"
+	xdp_off
+	xdp_on
+	inject mp_huge_alloc_block 0
+	g0=$(counter grow-failures) f0=$(counter fallbacks)
+	traffic 4
+	hp_expect "mp_huge_alloc_block fails under traffic: grow failures counted" \
+		"$(counter grow-failures)" -gt "$g0"
+	hp_expect "... and refills served from the page allocator, counted" \
+		"$(counter fallbacks)" -gt "$f0"
+	# nor order-0 pages: refills come back empty, the driver drops
+	inject mp_huge_fallback 0
+	traffic 3
+	uninject
+	hp_check "mp_huge_fallback fails under traffic: traffic recovers after" traffic 3
+	xdp_off
+	hp unbind "$id"
+
+	# the memory-cap provider's pool init
+	id=$(hp bind vb 1 cap 256 2>/dev/null) || hp_fail_all "bind cap"
+	inject mp_cap_pool_init 12
+	out=$(xdp_on 2>&1)
+	rc=$?
+	uninject
+	hp_check "mp_cap_pool_init fails: the XDP attach is refused" test "$rc" != 0
+	hp unbind "$id"
+}
+
+# nth_alloc ATTR N: fail the Nth allocation (slab or pages) of the tasks
+# that have make-it-fail set, once
+nth_alloc() {
+	echo 1 > "$1/times"
+	echo "$2" > "$1/space" 2>/dev/null || true
+	echo 100 > "$1/probability"
+	echo "$2" > "$1/interval"
+	echo 1 > "$1/task-filter"
+	echo 0 > "$1/verbose"
+	[[ ! -e $1/ignore-gfp-wait ]] || echo N > "$1/ignore-gfp-wait"
+	[[ ! -e $1/ignore-gfp-highmem ]] || echo N > "$1/ignore-gfp-highmem"
+}
+
+alloc_off() {
+	echo 0 > "$1/probability"
+	echo 0 > "$1/task-filter"
+}
+
+# Each allocation of one bind request failed in turn: whatever fails, the
+# request is refused or succeeds; either way nothing is left half made.
+sweep_allocations() {
+	local attr=$1 what=$2 n refusals=0 made=0 bad=0 id out
+	hp_cleanup_add "$what" "echo 0 > $attr/probability; echo 0 > $attr/task-filter"
+	for ((n = 1; n <= 30; n++)); do
+		nth_alloc "$attr" "$n"
+		out=$(ip netns exec "$HP_NSB" sh -c \
+			"echo 1 > /proc/self/make-it-fail; exec $HUGEPOOL bind vb 0 huge blocks 1 policy percpu" \
+			2> "$HP_TMP/err")
+		if [[ $? == 0 ]]; then
+			made=$((made + 1))
+			alloc_off "$attr"
+			hp unbind "$out" > /dev/null 2>&1 ||
+				{ hp_log "$what #$n: unbind $out failed"; bad=$((bad + 1)); }
+		else
+			out=$(cat "$HP_TMP/err")
+			refusals=$((refusals + 1))
+			[[ $out == *hugepool:* ]] || { hp_log "$what #$n: $out"; bad=$((bad + 1)); }
+		fi
+		alloc_off "$attr"
+		if [[ $(bindings_of_vb) != 0 ]]; then
+			hp_log "$what #$n left a binding:"
+			hp show vb 2>&1 | hp_dump -
+			bad=$((bad + 1))
+			break
+		fi
+	done
+	hp_cleanup_drop "$what"
+	hp_log "$what: 30 requests, $refusals refused, $made made"
+	hp_expect "$what on each allocation of mp-bind: clean refusals, nothing left" \
+		"$bad" -eq 0
+	hp_expect "$what: some requests were refused (the injection hit)" "$refusals" -gt 0
+}
+
+# Page allocation failing under traffic, in softirq: refills fall short.
+sweep_refills() {
+	local id
+	id=$(hp bind vb 0-3 huge blocks 1 max 2 2>/dev/null) || hp_fail_all "bind"
+	xdp_off
+	xdp_on
+	hp_cleanup_add fpa "echo 0 > $FPA/probability"
+	echo 0 > $FPA/task-filter
+	echo 10 > $FPA/probability
+	echo 1 > $FPA/interval
+	echo -1 > $FPA/times
+	echo 0 > $FPA/min-order
+	echo N > $FPA/ignore-gfp-wait
+	echo 0 > $FPA/verbose
+	traffic 4
+	echo 0 > $FPA/probability
+	hp_cleanup_drop fpa
+	hp_check "page allocation failing 10% under traffic: traffic flows after" traffic 3
+	xdp_off
+	hp unbind "$id"
+}
+
+main() {
+	hp_require_root
+	[[ -d $FF && -d $FS && -d $FPA ]] ||
+		hp_fail_all "fail_function, failslab or fail_page_alloc missing from debugfs"
+	[[ -x $HUGEPOOL ]] || hp_fail_all "no $HUGEPOOL: run scripts/build-tools.sh"
+	hp_plan 20
+	hp_kmemleak_clear
+	hp_sysctl_default net.core.mp_default=none
+	hp_veth_pair 10.94.0 4 xdp || hp_fail_all "no veth pair"
+	sweep_functions
+	if [[ $(bindings_of_vb) != 0 ]]; then
+		hp_log "bindings left by the function sweep:"
+		hp show vb 2>&1 | hp_dump -
+	fi
+	sweep_allocations "$FS" failslab
+	sweep_allocations "$FPA" fail_page_alloc
+	sweep_refills
+	hp_veth_del
+	hp_check "no binding left" test "$(hp_bindings | grep -c '^id=')" == 0
+	hp_check "every huge page back" hp_wait 60 hp_no_blocks
+	hp_check "kmemleak: nothing new" hp_kmemleak_none
+	hp_done
+}
+
+main "$@"

@@ -1,0 +1,627 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Memory provider bindings over netdev netlink, with traffic.
+
+Every binding operation is driven with the YNL Python library (what
+tools/net/ynl/cli.py uses, on the netdev spec as it is) and with
+build/tools/hugepool (the C tool on YNL's C library):
+
+ - netdevsim has queue management ops: a binding is active at once (the
+   queue is restarted), a page taken by pp_hold comes from it, traffic
+   between two linked netdevsim devices goes on across the restart, and
+   a restart that fails (fail_function on the provider's init) leaves
+   every queue as it was;
+ - veth has none: the binding is pending until XDP attach creates the
+   pools, then active; live changes under iperf3 traffic (a cap lowered
+   while a stopped receiver holds pages; the budget policy's budget, then
+   a trim) show in the counters; unbinding under traffic and deleting the
+   device with bindings leave nothing behind;
+ - notifications reach a listener on the mgmt group;
+ - a dump of 64 bindings spans several messages;
+ - every refusal carries its errno and an extack naming the attribute,
+   and changes nothing; without CAP_NET_ADMIN only get and dump work;
+ - a receiver that stalls and resumes makes pages come back in bursts
+   that the policies park: trims are asked for per huge page given back,
+   not per park.
+
+usage: mp_netlink.py       (as root, in the guest of scripts/vm.sh)
+       HP_CASES=case,... mp_netlink.py: only those cases
+"""
+
+import contextlib
+import ctypes
+import errno
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HP_TOP = Path(__file__).resolve().parents[2]
+HP_BUILD = Path(os.environ.get('HP_BUILD', HP_TOP / 'build'))
+HP_KSRC = Path(os.environ.get('HP_KSRC', HP_BUILD / 'linux'))
+sys.path.insert(0, str(HP_KSRC / 'tools/testing/selftests/net'))
+
+# pylint: disable=wrong-import-position
+from lib.py import (ksft_run, ksft_exit, ksft_eq, ksft_ge, ksft_lt,  # noqa: E402
+                    ksft_true, ksft_in, ksft_pr, KsftFailEx,
+                    NetdevFamily, NlError, cmd, defer, ip)
+
+
+def ksft_le(a, b, comment=''):
+    ksft_lt(a, b + 1, comment)
+
+# YNL prints warnings (a pending binding's extack) as plain lines: make
+# them KTAP diagnostics
+sys.modules['net.ynl.lib.ynl'].print = \
+    lambda *a, **kw: ksft_pr(' '.join(map(str, a)).replace('\n', '\n# '))
+
+TOOL = HP_BUILD / 'tools' / 'hugepool'
+XDP = HP_BUILD / 'tools' / 'xdp_pass.o'
+PID = os.getpid()
+NSA, NSB = f'hpa-nl-{PID}', f'hpb-nl-{PID}'
+DEBUGFS = Path('/sys/kernel/debug/mp_huge/bindings')
+
+
+def rxq(ids):
+    return [{'id': i, 'type': 'rx'} for i in ids]
+
+
+_LIBC = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWNET = 0x40000000
+
+
+def _setns(fd):
+    if _LIBC.setns(fd, CLONE_NEWNET):
+        raise OSError(ctypes.get_errno(), 'setns')
+
+
+@contextlib.contextmanager
+def in_netns(ns):
+    """Sockets made inside belong to namespace @ns."""
+    fd = os.open(f'/run/netns/{ns}', os.O_RDONLY)
+    me = os.open('/proc/self/ns/net', os.O_RDONLY)
+    try:
+        _setns(fd)
+        yield
+    finally:
+        _setns(me)
+        os.close(fd)
+        os.close(me)
+
+
+def nl(ns=None):
+    """A netdev family socket, in namespace @ns if given."""
+    if not ns:
+        return NetdevFamily()
+    with in_netns(ns):
+        return NetdevFamily()
+
+
+def tool(args, ns=None, fail=True):
+    prefix = f'ip netns exec {ns} ' if ns else ''
+    return cmd(f'{prefix}{TOOL} {args}', fail=fail)
+
+
+def expect_error(fn, err, text, attr=None):
+    """@fn must fail with -@err, an extack saying @text and naming @attr."""
+    try:
+        fn()
+    except NlError as e:
+        ext = e.nl_msg.extack or {}
+        ksft_pr(f'refused: {errno.errorcode.get(e.error, e.error)} {ext}')
+        ksft_eq(e.error, err, f'errno for "{text}"')
+        ksft_in(text, ext.get('msg', '') or str(ext.get('miss-type', '')),
+                'extack message')
+        if attr:
+            ksft_eq(ext.get('bad-attr'), attr, 'extack names the attribute')
+        return
+    raise KsftFailEx(f'accepted, expected {errno.errorcode[err]}: {text}')
+
+
+def bindings(f, ifindex=None):
+    req = {'ifindex': ifindex} if ifindex else {}
+    return {b['id']: b for b in f.mp_binding_get(req, dump=True)}
+
+
+def config_of(bs):
+    """What a refused request must not change: ids, queues, parameters."""
+    out = {}
+    for bid, b in bs.items():
+        p = b.get('huge') or b.get('cap') or {}
+        out[bid] = (b.get('ifindex'), str(b.get('queues')), b['type'],
+                    p.get('max-blocks'), p.get('policy'), str(p.get('policy-params')),
+                    p.get('cap'), p.get('cap-low'))
+    return out
+
+
+def queues(f, ifindex):
+    return {q['id']: q for q in f.queue_get({'ifindex': ifindex}, dump=True)
+            if q['type'] == 'rx'}
+
+
+def stat(f, bid, key):
+    b = f.mp_binding_get({'id': bid})
+    return (b.get('huge') or b.get('cap'))[key]
+
+
+def ifindex_of(dev, ns=None):
+    return json.loads(ip(f'-j link show dev {dev}', ns=ns).stdout)[0]['ifindex']
+
+
+def blocks_held():
+    for line in DEBUGFS.read_text().splitlines():
+        if line.startswith('total blocks='):
+            return int(line.split('=')[1])
+    raise KsftFailEx('no total in debugfs')
+
+
+def wait(cond, secs, what):
+    end = time.time() + secs
+    while time.time() < end:
+        if cond():
+            return
+        time.sleep(0.2)
+    raise KsftFailEx(f'timed out waiting for {what}')
+
+
+def flush_defer_lists():
+    ncpu = os.cpu_count()
+    for c in range(ncpu):
+        cmd(f'taskset -c {c} ping -q -c 1 -W 1 127.0.0.1', fail=False)
+
+
+# --- fixtures -------------------------------------------------------------
+
+class Nsim:
+    """Two netdevsim devices, 4 queues each, linked, in NSA and NSB."""
+    def __init__(self):
+        self.addrs = []
+        for ns in (NSA, NSB):
+            cmd(f'ip netns add {ns}')
+            defer(cmd, f'ip netns del {ns}', fail=False)
+        self.dev = []
+        for i, ns in enumerate((NSA, NSB)):
+            addr = 3000 + PID % 1000 * 2 + i
+            Path('/sys/bus/netdevsim/new_device').write_text(f'{addr} 1 4')
+            defer(Path('/sys/bus/netdevsim/del_device').write_text, f'{addr}')
+            self.addrs.append(addr)
+            d = Path(f'/sys/bus/netdevsim/devices/netdevsim{addr}/net')
+            wait(lambda: d.exists() and any(d.iterdir()), 5, 'netdevsim')
+            name = next(d.iterdir()).name
+            ip(f'link set {name} netns {ns}')
+            ip(f'addr add 10.97.0.{i + 1}/24 dev {name}', ns=ns)
+            ip(f'link set {name} up', ns=ns)
+            self.dev.append(name)
+        self.ifindex = [ifindex_of(self.dev[0], NSA), ifindex_of(self.dev[1], NSB)]
+        fds = [os.open(f'/run/netns/{ns}', os.O_RDONLY) for ns in (NSA, NSB)]
+        try:
+            Path('/sys/bus/netdevsim/link_device').write_text(
+                f'{fds[0]}:{self.ifindex[0]} {fds[1]}:{self.ifindex[1]}')
+        finally:
+            for fd in fds:
+                os.close(fd)
+        self.hold = Path(f'/sys/kernel/debug/netdevsim/netdevsim{self.addrs[1]}'
+                         '/ports/0/pp_hold')
+        # the receiver's family socket: bindings are seen in their namespace
+        self.f = nl(NSB)
+
+
+class Veth:
+    """veth va (NSA, 10.96.0.1) and vb (NSB, 10.96.0.2), @q queues each."""
+    def __init__(self, q=4):
+        for ns in (NSA, NSB):
+            cmd(f'ip netns add {ns}')
+            defer(self.delete, ns)
+        ip(f'link add va numrxqueues {q} numtxqueues {q} netns {NSA} type veth '
+           f'peer vb numrxqueues {q} numtxqueues {q} netns {NSB}')
+        ip('addr add 10.96.0.1/24 dev va', ns=NSA)
+        ip('addr add 10.96.0.2/24 dev vb', ns=NSB)
+        ip('link set va up', ns=NSA)
+        ip('link set vb up', ns=NSB)
+        self.ifindex = ifindex_of('vb', NSB)
+        self.f = nl(NSB)
+
+    @staticmethod
+    def delete(ns):
+        cmd(f'ip netns pids {ns} | xargs -r kill -9', fail=False)
+        if ns == NSB:
+            cmd('ip link set dev vb xdpdrv off', ns=ns, fail=False)
+        cmd(f'ip netns del {ns}', fail=False)
+        flush_defer_lists()
+
+    def xdp(self, on=True):
+        if on:
+            ip(f'link set dev vb xdpdrv obj {XDP} sec xdp', ns=NSB)
+        else:
+            ip('link set dev vb xdpdrv off', ns=NSB)
+
+    def iperf(self, secs, streams=4):
+        cmd('iperf3 -s -1 -D -B 10.96.0.2', ns=NSB)
+        time.sleep(0.5)
+        return cmd(f'iperf3 -c 10.96.0.2 -t {secs} -P {streams} -J', ns=NSA,
+                   background=True)
+
+    @staticmethod
+    def receiver(sig):
+        """Stop or continue the receiver: what runs in its namespace."""
+        cmd(f'ip netns pids {NSB} | xargs -r kill -{sig}')
+
+    @staticmethod
+    def received(proc):
+        proc.process(terminate=False, timeout=120)
+        return json.loads(proc.stdout)['end']['sum_received']['bytes']
+
+
+def set_defaults(**kv):
+    for k, v in kv.items():
+        path = Path(f'/proc/sys/net/core/{k}')
+        old = path.read_text().strip()
+        path.write_text(str(v))
+        defer(path.write_text, old)
+
+
+# --- the cases --------------------------------------------------------------
+
+def nsim_bind_active() -> None:
+    """netdevsim: active at once, pp_hold draws from the binding, traffic
+    goes on across the restart; unbind restarts back."""
+    n = Nsim()
+    f = n.f
+    ping = cmd('ping -q -i 0.05 -c 200 10.97.0.2', ns=NSA, background=True)
+    time.sleep(1)
+    bid = f.mp_bind({'ifindex': n.ifindex[1], 'type': 'huge', 'queues': rxq([0, 1, 2, 3]),
+                     'huge': {'blocks': 1, 'max-blocks': 2, 'policy': 'lifo'}})['id']
+    ping.process(terminate=False, fail=False, timeout=60)
+    ksft_pr(ping.stdout.strip().splitlines()[-2:])
+    ksft_in(' 0% packet loss', ping.stdout, 'traffic went on across the restart')
+    qs = queues(f, n.ifindex[1])
+    for i in range(4):
+        ksft_eq(qs[i].get('mp-binding', {}).get('id'), bid, f'queue {i} bound')
+        ksft_true('pending' not in qs[i]['mp-binding'], f'queue {i} active at once')
+    pools = [p for p in f.page_pool_get({}, dump=True)
+             if p.get('ifindex') == n.ifindex[1] and 'detach-time' not in p]
+    ksft_eq(sorted(p.get('mp-binding', {}).get('id') for p in pools), [bid] * 4,
+            'every live pool of the device draws from the binding')
+    n.hold.write_text('1')
+    ksft_ge(stat(f, bid, 'pages-inflight'), 1, 'pp_hold took a page of the binding')
+    n.hold.write_text('0')
+    tool(f'unbind {bid}', ns=NSB)
+    qs = queues(f, n.ifindex[1])
+    ksft_true(all('mp-binding' not in q for q in qs.values()), 'unbound: no queue bound')
+    ksft_true(bid not in bindings(f), 'the binding is gone from the dump')
+
+
+def nsim_restart_fails() -> None:
+    """A queue restart that fails leaves every queue as it was."""
+    inject = Path('/sys/kernel/debug/fail_function')
+    if not inject.exists():
+        raise KsftFailEx('no fail_function in debugfs')
+    n = Nsim()
+    f = n.f
+    keep = f.mp_bind({'ifindex': n.ifindex[1], 'type': 'cap', 'queues': rxq([3]),
+                      'cap': {'cap': 256}})['id']
+    before = queues(f, n.ifindex[1])
+    conf = config_of(bindings(f))
+    (inject / 'inject').write_text('mp_huge_pool_init')
+    defer((inject / 'inject').write_text, '\n')
+    (inject / 'mp_huge_pool_init' / 'retval').write_text(hex((1 << 64) - errno.ENOMEM))
+    (inject / 'probability').write_text('100')
+    (inject / 'times').write_text('-1')
+    (inject / 'verbose').write_text('0')
+    expect_error(lambda: f.mp_bind({'ifindex': n.ifindex[1], 'type': 'huge',
+                                    'queues': rxq([0, 1, 2]), 'huge': {'blocks': 1}}),
+                 errno.ENOMEM, 'restarting rx queue 0 failed')
+    (inject / 'inject').write_text('\n')
+    ksft_eq(queues(f, n.ifindex[1]), before, 'queues as they were')
+    ksft_eq(config_of(bindings(f)), conf, 'bindings as they were')
+    ksft_eq(stat(f, keep, 'cap'), 256, 'the other binding untouched')
+    wait(lambda: blocks_held() == 0, 10, 'the refused binding\'s huge page back')
+
+
+def veth_pending_then_active() -> None:
+    """veth: pending until XDP attach makes pools, then active; the tool
+    says so; traffic is served by the binding."""
+    v = Veth()
+    out = tool(f'bind vb 0-3 huge blocks 2 max 4 policy budget budget=256', ns=NSB)
+    bid = int(out.stdout.split()[0])
+    ksft_in('pending', out.stderr, 'the tool says the binding is pending')
+    qs = queues(v.f, v.ifindex)
+    ksft_true(all(qs[i]['mp-binding'].get('pending') for i in range(4)),
+              'queue-get: pending before the pools exist')
+    v.xdp()
+    qs = queues(v.f, v.ifindex)
+    ksft_true(all('pending' not in qs[i]['mp-binding'] for i in range(4)),
+              'queue-get: active once XDP attach made the pools')
+    got = Veth.received(v.iperf(4))
+    ksft_ge(got, 1 << 20, 'TCP traffic arrived')
+    ksft_ge(stat(v.f, bid, 'refills'), 1, 'the binding served refills')
+    show = tool('show vb', ns=NSB).stdout
+    ksft_in(f'binding {bid}', show, 'hugepool show lists it')
+
+
+def cap_live_change() -> None:
+    """Lowering a cap under traffic: the binding holds no more than the
+    new cap once its pages come back, allocation is refused meanwhile
+    (cap-hits), and nothing in flight is taken away."""
+    v = Veth()
+    v.xdp()
+    bid = v.f.mp_bind({'ifindex': v.ifindex, 'type': 'cap', 'queues': rxq(range(4)),
+                       'cap': {'cap': 8192}})['id']
+    v.xdp(False)        # new pools, drawing from the binding
+    v.xdp()
+    proc = v.iperf(10)
+    time.sleep(2)
+    # the receiver stops reading: its sockets hold the pages
+    Veth.receiver('STOP')
+    time.sleep(3)
+    held = stat(v.f, bid, 'pages-held')
+    hits = stat(v.f, bid, 'cap-hits')
+    tool(f'set {bid} cap 64', ns=NSB)
+    ksft_eq(stat(v.f, bid, 'cap'), 64, 'the cap is 64')
+    ksft_ge(held, 65, 'the binding held more than the new cap')
+    ksft_ge(stat(v.f, bid, 'pages-held'), 1, 'pages in flight were not taken away')
+    # the receiver reads again: traffic resumes, refills are refused
+    # until the pages it frees bring the binding under the new cap
+    Veth.receiver('CONT')
+    ksft_ge(Veth.received(proc), 1 << 20, 'traffic arrived')
+    ksft_pr(f'held {held} pages when the cap went from 8192 to 64; '
+            f'cap hits {hits} then, {stat(v.f, bid, "cap-hits")} at the end, '
+            f'peak {stat(v.f, bid, "pages-peak")}')
+    ksft_ge(stat(v.f, bid, 'cap-hits'), hits + 1, 'refills refused at the new cap')
+    v.xdp(False)        # every page comes home: held falls under the cap
+    wait(lambda: stat(v.f, bid, 'pages-inflight') == 0, 30, 'pages home')
+    ksft_le(stat(v.f, bid, 'pages-held'), 64, 'held within the new cap once home')
+
+
+def policy_live_change() -> None:
+    """Changing the budget policy's budget under traffic: with budget 0
+    an operator's trim keeps nothing free and gives every huge page back;
+    before the change the store kept pages."""
+    v = Veth()
+    v.xdp()
+    bid = v.f.mp_bind({'ifindex': v.ifindex, 'type': 'huge', 'queues': rxq(range(4)),
+                       'huge': {'blocks': 4, 'max-blocks': 4, 'policy': 'budget',
+                                'policy-params': {'budget': 2048}}})['id']
+    v.xdp(False)
+    v.xdp()
+    ksft_ge(Veth.received(v.iperf(3)), 1 << 20, 'traffic arrived')
+    v.xdp(False)        # the pools go: their pages come home, kept or parked
+    wait(lambda: stat(v.f, bid, 'pages-inflight') == 0, 30, 'pages home')
+    b = v.f.mp_binding_get({'id': bid})['huge']
+    kept = b['pages-free'] - b['pages-parked']
+    ksft_pr(f'budget 2048: {kept} pages kept free, {b["pages-parked"]} parked, '
+            f'{b["parks"]} parks of {b["releases"]} releases')
+    ksft_ge(kept, 1, 'budget 2048: the store kept pages')
+    v.xdp()
+    proc = v.iperf(4)
+    time.sleep(1)
+    v.f.mp_binding_set({'id': bid, 'huge': {'policy-params': {'budget': 0}}})
+    ksft_ge(Veth.received(proc), 1 << 20, 'traffic went on across the change')
+    ksft_eq(v.f.mp_binding_get({'id': bid})['huge']['policy-params']['budget'], 0,
+            'the budget reads 0')
+    v.xdp(False)
+    wait(lambda: stat(v.f, bid, 'pages-inflight') == 0, 30, 'pages home')
+    tool(f'set {bid} trim', ns=NSB)
+    b = v.f.mp_binding_get({'id': bid})['huge']
+    ksft_pr(f'budget 0 and a trim: {b["pages-free"] - b["pages-parked"]} kept, '
+            f'{b["blocks"]} huge pages held, {b["blocks-returned"]} returned')
+    ksft_eq(b['pages-free'] - b['pages-parked'], 0, 'budget 0: nothing kept')
+    ksft_eq(b['blocks'], 0, 'every huge page went back')
+
+
+def veth_unbind_and_delete() -> None:
+    """Unbinding under traffic, then deleting the device with a binding:
+    every page comes home, every huge page goes back."""
+    v = Veth()
+    v.xdp()
+    a = v.f.mp_bind({'ifindex': v.ifindex, 'type': 'huge', 'queues': rxq([0, 1]),
+                     'huge': {'blocks': 1}})['id']
+    b = v.f.mp_bind({'ifindex': v.ifindex, 'type': 'huge', 'queues': rxq([2, 3]),
+                     'huge': {'blocks': 1, 'policy': 'percpu'}})['id']
+    v.xdp(False)
+    v.xdp()
+    proc = v.iperf(6)
+    time.sleep(3)
+    tool(f'unbind {a}', ns=NSB)
+    ksft_ge(Veth.received(proc), 1 << 20, 'traffic went on across the unbind')
+    ksft_true(a not in bindings(v.f) or 'ifindex' not in bindings(v.f)[a],
+              'unbound: no longer configuration')
+    cmd('sleep 2')
+    Veth.delete(NSA)
+    Veth.delete(NSB)
+    wait(lambda: blocks_held() == 0, 60, 'every huge page back')
+    f0 = nl()
+    ksft_true(a not in bindings(f0) and b not in bindings(f0),
+              'both bindings gone once their pages came home')
+
+
+def notifications() -> None:
+    """A listener on mgmt hears bindings made, changed and unbound."""
+    v = Veth(2)
+    listener = nl(NSB)
+    listener.ntf_subscribe('mgmt')
+    bid = tool('bind vb 0 cap 128', ns=NSB).stdout.split()[0]
+    tool(f'set {bid} cap 256', ns=NSB)
+    tool(f'unbind {bid}', ns=NSB)
+    time.sleep(0.5)
+    listener.check_ntf()
+    names = [m['name'] for m in listener.async_msg_queue]
+    ksft_pr(f'heard: {names}')
+    ksft_eq(names, ['mp-binding-add-ntf', 'mp-binding-change-ntf', 'mp-binding-del-ntf'],
+            'add, change, del in order')
+    ksft_eq(listener.async_msg_queue[1]['msg']['cap']['cap'], 256,
+            'the change notification carries the new cap')
+
+
+def dump_spans_messages() -> None:
+    """64 bindings, one per queue: the dump lists them all, over several
+    messages."""
+    v = Veth(64)
+    ids = [v.f.mp_bind({'ifindex': v.ifindex, 'type': 'huge', 'queues': rxq([i]),
+                        'huge': {'blocks': 0, 'max-blocks': 1}})['id'] for i in range(64)]
+    got = bindings(v.f, v.ifindex)
+    ksft_eq(sorted(got), sorted(ids), 'the dump lists every binding')
+    sys.path.insert(0, str(Path(__file__).parent))
+    import nlfuzz      # pylint: disable=import-outside-toplevel
+    with in_netns(NSB):
+        # a reader with small buffers, as netlink sizes dumps by them
+        g = nlfuzz.Genl(bufsize=4096)
+    g.send(g.family, nlfuzz.CMD_MP_BINDING_GET, b'',
+           nlfuzz.NLM_F_REQUEST | nlfuzz.NLM_F_DUMP)
+    datagrams = msgs = 0
+    done = False
+    while not done:
+        data = g.sock.recv(4096)
+        datagrams += 1
+        off = 0
+        while off < len(data):
+            length, mtype = nlfuzz.struct.unpack_from('=IH', data, off)
+            off += (length + 3) & ~3
+            done |= mtype == nlfuzz.NLMSG_DONE
+            msgs += mtype != nlfuzz.NLMSG_DONE
+    ksft_pr(f'{msgs} bindings in {datagrams} datagrams')
+    ksft_eq(msgs, 64, 'one message per binding')
+    ksft_ge(datagrams, 2, 'the dump went on over several datagrams')
+
+
+def refusals() -> None:
+    """Every refusal: the errno, an extack naming what is wrong, nothing
+    changed."""
+    v = Veth(2)
+    f = v.f
+    keep = f.mp_bind({'ifindex': v.ifindex, 'type': 'huge', 'queues': rxq([0]),
+                      'huge': {'blocks': 0, 'max-blocks': 2}})['id']
+    conf, held = config_of(bindings(f)), blocks_held()
+
+    def bind(**kv):
+        req = {'ifindex': v.ifindex, 'type': 'huge', 'queues': rxq([1])}
+        req.update(kv)
+        return lambda: f.mp_bind(req)
+
+    expect_error(bind(ifindex=9999), errno.ENODEV, 'no such device', '.ifindex')
+    expect_error(bind(queues=rxq([2])), errno.ERANGE, 'out of range', '.queues.id')
+    expect_error(bind(queues=rxq([0])), errno.EBUSY, 'bound already', '.queues.id')
+    expect_error(bind(queues=rxq([1, 1])), errno.EINVAL, 'listed twice', '.queues.id')
+    expect_error(bind(queues=[{'id': 1, 'type': 'tx'}]), errno.EINVAL,
+                 'only rx queues', '.queues.type')
+    expect_error(bind(huge={'policy': 'nope'}), errno.ENOENT,
+                 'unknown recycling policy', '.huge.policy')
+    expect_error(bind(huge={'policy': 'lifo', 'policy-params': {'budget': 1}}),
+                 errno.EINVAL, 'does not take parameter budget', '.huge.policy-params')
+    expect_error(bind(huge={'policy': 'percpu', 'policy-params': {'magazine': 0}}),
+                 errno.ERANGE, 'out of range', '.huge.policy-params.magazine')
+    expect_error(bind(huge={'max-blocks': 600}), errno.ERANGE, 'out of range',
+                 '.huge.max-blocks')
+    expect_error(bind(huge={'blocks': 3, 'max-blocks': 2}), errno.EINVAL,
+                 'blocks exceed max-blocks', '.huge.blocks')
+    expect_error(bind(huge={'pages-free': 1}), errno.EINVAL,
+                 'a counter, not a parameter', '.huge.pages-free')
+    expect_error(bind(cap={'cap': 256}), errno.EINVAL,
+                 'parameters of another provider', '.cap')
+    expect_error(bind(type='cap', cap={'cap': 256, 'cap-low': 250}), errno.EINVAL,
+                 'cap-low must be at most', '.cap.cap-low')
+    expect_error(bind(type='cap', cap={'cap': 10}), errno.ERANGE, 'out of range',
+                 '.cap.cap')
+    expect_error(lambda: f.mp_bind({'ifindex': v.ifindex, 'type': 'huge'}),
+                 errno.EINVAL, 'queues')
+    expect_error(lambda: f.mp_binding_set({'id': 99999, 'huge': {'max-blocks': 1}}),
+                 errno.ENOENT, 'no such binding', '.id')
+    expect_error(lambda: f.mp_binding_set({'id': keep, 'huge': {'max-blocks': 3}}),
+                 errno.EINVAL, 'raised up to 2', '.huge.max-blocks')
+    expect_error(lambda: f.mp_binding_set({'id': keep, 'huge': {'policy': 'budget'}}),
+                 errno.EINVAL, 'set when the binding is made', '.huge.policy')
+    expect_error(lambda: f.mp_binding_set({'id': keep}), errno.EINVAL,
+                 'nothing to change')
+    expect_error(lambda: f.mp_unbind({'id': 99999}), errno.ENOENT, 'no such binding')
+    # attributes of the wrong type: an ifindex of 8 bytes
+    sys.path.insert(0, str(Path(__file__).parent))
+    import nlfuzz      # pylint: disable=import-outside-toplevel
+    with in_netns(NSB):
+        g = nlfuzz.Genl()
+    err, _ = g.request(nlfuzz.CMD_MP_BIND,
+                       nlfuzz.nla(nlfuzz.A_IFINDEX,
+                                   nlfuzz.struct.pack('=Q', v.ifindex)))
+    ksft_eq(err, errno.EINVAL, 'an ifindex of the wrong size is refused')
+    # the machine-wide limit
+    set_defaults(mp_huge_limit_mb=4)
+    expect_error(bind(huge={'blocks': 4, 'max-blocks': 4}), errno.ENOSPC,
+                 'machine-wide limit', '.huge.blocks')
+    # no CAP_NET_ADMIN: get and dump only
+    nobody = ('setpriv --reuid=65534 --regid=65534 --clear-groups '
+              f'/usr/bin/python3 {HP_KSRC}/tools/net/ynl/cli.py --no-schema '
+              f'--spec {HP_KSRC}/Documentation/netlink/specs/netdev.yaml')
+    r = cmd(f"{nobody} --do mp-bind --json '{{\"ifindex\": {v.ifindex}, \"type\": \"cap\", "
+            f"\"queues\": [{{\"id\": 1, \"type\": \"rx\"}}]}}'", ns=NSB, fail=False)
+    ksft_in('Operation not permitted', r.stdout + r.stderr, 'mp-bind needs CAP_NET_ADMIN')
+    r = cmd(f"{nobody} --do mp-unbind --json '{{\"id\": {keep}}}'", ns=NSB, fail=False)
+    ksft_in('Operation not permitted', r.stdout + r.stderr, 'mp-unbind needs CAP_NET_ADMIN')
+    r = cmd(f"{nobody} --dump mp-binding-get", ns=NSB, fail=False)
+    ksft_eq(r.ret, 0, 'mp-binding-get does not')
+    ksft_in(f"'id': {keep}", r.stdout, 'and lists the binding')
+    ksft_eq(config_of(bindings(f)), conf, 'nothing changed')
+    ksft_eq(blocks_held(), held, 'no huge page reserved')
+
+
+def stalled_receiver_trims() -> None:
+    """A receiver that stalls and resumes: pages pile up in its sockets,
+    then come back in bursts that overflow the pools' rings and reach the
+    provider, where a small budget parks most of them. A trim is asked for
+    only when a huge page is wholly parked, not at every park: each trim
+    gives a huge page back, or nearly."""
+    v = Veth(4)
+    v.xdp()
+    ids = {}
+    for i, (policy, params) in enumerate((('lifo', None), ('percpu', {'depot': 1}),
+                                          ('budget', {'budget': 16}))):
+        huge = {'blocks': 1, 'max-blocks': 4, 'policy': policy}
+        if params:
+            huge['policy-params'] = params
+        ids[policy] = v.f.mp_bind({'ifindex': v.ifindex, 'type': 'huge',
+                                   'queues': rxq([i]), 'huge': huge})['id']
+    v.xdp(False)
+    v.xdp()
+    before = {p: v.f.mp_binding_get({'id': b})['huge'] for p, b in ids.items()}
+    proc = v.iperf(14, 6)
+    time.sleep(1)
+    for _ in range(5):
+        Veth.receiver('STOP')
+        time.sleep(1.5)
+        Veth.receiver('CONT')
+        time.sleep(1)
+    got = Veth.received(proc)
+    parks = 0
+    for p, b in ids.items():
+        now = v.f.mp_binding_get({'id': b})['huge']
+        d = {k: now[k] - before[p][k]
+             for k in ('trims', 'parks', 'releases', 'refills', 'blocks-returned')}
+        parks += d['parks']
+        ksft_pr(f'{p}: {d["refills"]} refills, {d["releases"]} releases, '
+                f'{d["parks"]} parks, {d["trims"]} trims, '
+                f'{d["blocks-returned"]} huge pages returned ({got >> 20} MiB)')
+        ksft_le(d['trims'], d['blocks-returned'] + 2,
+                f'{p}: a trim per huge page given back, not per park')
+    ksft_ge(parks, 1, 'pages were parked: the provider was on the path')
+
+
+def main() -> None:
+    if os.geteuid():
+        print('KTAP version 1\n1..0 # SKIP needs root')
+        sys.exit(4)
+    if not TOOL.exists():
+        raise SystemExit(f'no {TOOL}: run scripts/build-tools.sh')
+    if Path('/proc/sys/net/core/mp_default').read_text().strip() != 'none':
+        raise SystemExit('net.core.mp_default is not none: bindings would not be ours')
+    cases = [nsim_bind_active, nsim_restart_fails, veth_pending_then_active,
+             cap_live_change, policy_live_change, veth_unbind_and_delete,
+             notifications, dump_spans_messages, refusals, stalled_receiver_trims]
+    # HP_CASES=a,b: only those (a developer's shortcut)
+    if os.environ.get('HP_CASES'):
+        cases = [c for c in cases if c.__name__ in os.environ['HP_CASES'].split(',')]
+    ksft_run(cases)
+    ksft_exit()
+
+
+if __name__ == '__main__':
+    main()

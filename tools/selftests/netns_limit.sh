@@ -1,0 +1,92 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Defaults are per network namespace, and all hugepage bindings together
+# are bounded by net.core.mp_huge_limit_mb:
+#  - with the host's default set to huge, a new namespace starts with
+#    none: a veth pair of 64 rx queues a side made there, GRO on (which
+#    makes veth create its page pools), pins nothing;
+#  - once that namespace's own default says huge, the same pair pins no
+#    more than the machine-wide limit, and the bindings past it serve
+#    order-0 pages and count limit-hits; deleting the namespace gives
+#    everything back;
+#  - a namespace of another user namespace sees the defaults read-only;
+#  - the limit exists in the initial namespace only, and refuses values
+#    past the machine's memory.
+#
+# usage: netns_limit.sh            (as root on a hugepool kernel)
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+NS=hpc-$HP_NAME-$$
+Q=64
+LIMIT_MB=64		# 32 huge pages
+
+in_ns() { ip netns exec "$NS" "$@"; }
+
+pair_with_pools() {
+	in_ns ip link add va numrxqueues $Q numtxqueues $Q type veth \
+		peer vb numrxqueues $Q numtxqueues $Q || return 1
+	in_ns ip link set va up && in_ns ip link set vb up &&
+		in_ns ethtool -K va gro on > /dev/null && in_ns ethtool -K vb gro on > /dev/null
+}
+
+pools_of() {
+	hp_ynl "$NS" --dump page-pool-get |
+		/usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
+}
+
+bindings_in_ns() {
+	hp_ynl "$NS" --dump mp-binding-get |
+		/usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
+}
+
+main() {
+	local blocks hits
+	hp_require_root
+	hp_plan 12
+	hp_sysctl_default net.core.mp_default=huge net.core.mp_huge_blocks=4 \
+		net.core.mp_huge_max_blocks=8
+	# not hp_netns_add, which hands the host's defaults down to the tests'
+	# namespaces: this one must start with its own
+	ip netns add "$NS" || hp_fail_all "no namespace"
+	hp_cleanup_add "netns $NS" "ip netns del $NS"
+
+	hp_check "a new namespace's default is none (the host's is huge)" \
+		test "$(in_ns sysctl -n net.core.mp_default)" == none
+	hp_check "a veth pair with $Q rx queues a side, GRO on" pair_with_pools
+	hp_expect "its page pools exist" "$(pools_of)" -ge $((2 * Q))
+	hp_expect "no binding in the namespace" "$(bindings_in_ns)" -eq 0
+	hp_expect "no huge page pinned" "$(hp_total_blocks)" -eq 0
+
+	hp_sysctl_default net.core.mp_huge_limit_mb=$LIMIT_MB
+	in_ns sysctl -qw net.core.mp_default=huge net.core.mp_huge_blocks=4 \
+		net.core.mp_huge_max_blocks=8 || hp_fail_all "the namespace's defaults"
+	# new pools: their queues get the namespace's default
+	in_ns ethtool -K va gro off > /dev/null; in_ns ethtool -K vb gro off > /dev/null
+	in_ns ethtool -K va gro on > /dev/null; in_ns ethtool -K vb gro on > /dev/null
+	hp_expect "its own default huge: a binding per rx queue" \
+		"$(bindings_in_ns)" -eq $((2 * Q))
+	mp_huge_flush_wait() { sleep 3; }
+	mp_huge_flush_wait
+	blocks=$(hp_total_blocks)
+	hits=$(hp_binding_sum va limit-hits)
+	hits=$((hits + $(hp_binding_sum vb limit-hits)))
+	hp_log "$((2 * Q)) queues asking for 4 huge pages each: $blocks held, limit $((LIMIT_MB / 2)), $hits limit hits"
+	hp_expect "no more huge pages than the limit" "$blocks" -le $((LIMIT_MB / 2))
+	hp_expect "the bindings past it counted limit hits" "$hits" -gt 0
+
+	hp_check "a namespace of another user namespace: defaults read-only" \
+		sh -c '! unshare -U -r -n sh -c "echo huge > /proc/sys/net/core/mp_default" 2>/dev/null'
+	hp_check "... and no machine-wide limit there" \
+		sh -c '! unshare -U -r -n test -e /proc/sys/net/core/mp_huge_limit_mb'
+	hp_check "the limit refuses more than the machine's memory" \
+		sh -c "! sysctl -qw net.core.mp_huge_limit_mb=$(($(awk '/MemTotal/ {print $2}' /proc/meminfo) / 512)) 2>/dev/null"
+
+	ip netns del "$NS"
+	hp_cleanup_drop "netns $NS"
+	hp_flush_defer_lists
+	hp_check "deleting the namespace gives every huge page back" hp_wait 60 hp_no_blocks
+	hp_done
+}
+
+main "$@"
