@@ -375,6 +375,7 @@ hp_require_root() {
 # new namespace starts with none: every namespace hp_netns_add makes from
 # now on gets the values set here too (hp_netns_defaults).
 declare -A HP_SYSCTL=()
+HP_SYSCTL_ORDER=()
 hp_sysctl_default() {
 	local kv k v
 	for kv in "$@"; do
@@ -384,17 +385,25 @@ hp_sysctl_default() {
 			hp_cleanup_add "sysctl $k" "sysctl -qw $k=$v"
 		fi
 		sysctl -qw "$kv" || hp_fail_all "sysctl -w $kv refused"
+		[[ -v HP_SYSCTL[$k] ]] || HP_SYSCTL_ORDER+=("$k")
 		HP_SYSCTL[$k]=${kv#*=}
 	done
 }
 
 # hp_netns_defaults NS: the values hp_sysctl_default set, in NS too where
-# NS has a key of its own (a kernel with per-namespace defaults)
+# NS has a key of its own (a kernel with per-namespace defaults), in the
+# order they were first set. Values that depend on each other (blocks <=
+# max blocks) may be refused in that order against the namespace's own
+# starting values: what was refused is tried once more after the rest.
 hp_netns_defaults() {
-	local k
-	for k in "${!HP_SYSCTL[@]}"; do
-		ip netns exec "$1" test -e "/proc/sys/${k//.//}" || continue
-		ip netns exec "$1" sysctl -qw "$k=${HP_SYSCTL[$k]}" ||
-			hp_fail_all "sysctl -w $k=${HP_SYSCTL[$k]} refused in $1"
+	local k again=() pass
+	for pass in 1 2; do
+		for k in "${HP_SYSCTL_ORDER[@]}"; do
+			[[ $pass == 1 ]] || [[ " ${again[*]} " == *" $k "* ]] || continue
+			ip netns exec "$1" test -e "/proc/sys/${k//.//}" || continue
+			ip netns exec "$1" sysctl -qw "$k=${HP_SYSCTL[$k]}" 2>/dev/null && continue
+			[[ $pass == 1 ]] || hp_fail_all "sysctl -w $k=${HP_SYSCTL[$k]} refused in $1"
+			again+=("$k")
+		done
 	done
 }
