@@ -3,8 +3,8 @@
 # A recycling policy built as a module (pp_policy_budget in the guest
 # kernel): naming it loads it, it serves rx queues, it refuses to unload
 # while a binding uses it, and unloads once none does. A live binding's
-# policy is retuned through debugfs, and bad input there is refused,
-# including a key of another policy.
+# policy is retuned over netlink (mp-binding-set), and bad requests are
+# refused with the right error, including a key of another policy.
 #
 # usage: policy_module.sh          (run as root on a hugepool kernel)
 set -uo pipefail
@@ -29,10 +29,36 @@ setup() {
 	ip -n "$HP_NSB" link set dev pmb xdpdrv obj "$(hp_xdp_obj)" sec xdp
 }
 
-# params LINE: the write to policy_params succeeds
-params() { echo "$1" > "$HP_DEBUGFS/policy_params" 2>/dev/null; }
+# set JSON: mp-binding-set over netlink, from the receiver's namespace;
+# prints what the kernel said
+set_() { hp_ynl "$HP_NSB" --do mp-binding-set --json "$1" 2>&1; }
 
-refused() { ! params "$1"; }
+# changed ID BUDGET: the budget of binding ID set live, and read back
+changed() {
+	local out
+	if ! out=$(set_ "{\"id\": $1, \"huge\": {\"policy-params\": {\"budget\": $2}}}"); then
+		hp_dump - <<< "$out"
+		return 1
+	fi
+	out=$(hp_ynl "$HP_NSB" --do mp-binding-get --json "{\"id\": $1}" |
+		/usr/bin/python3 -c 'import json, sys
+print(json.load(sys.stdin)["huge"].get("policy-params", {}).get("budget", "none"))')
+	hp_log "budget of binding $1 read back: $out"
+	[[ $out == "$2" ]]
+}
+
+# refused ERROR JSON: the kernel refused the change with ERROR (strerror),
+# not for another reason (no such operation, a malformed request)
+refused() {
+	local out
+	if out=$(set_ "$2"); then
+		hp_log "accepted: $2"
+		return 1
+	fi
+	grep -q "Netlink error: $1" <<< "$out" && return 0
+	hp_dump - <<< "$out"
+	return 1
+}
 
 main() {
 	local id
@@ -66,14 +92,17 @@ main() {
 		ip netns exec "$HP_NSA" ping -c 20 -i 0.05 -q 10.98.0.2
 
 	id=$(hp_bindings | awk '/ dev=pmb / { sub("id=", "", $1); print $1; exit }')
-	hp_check "debugfs: budget of binding $id changed live" params "$id budget=0"
-	hp_check "debugfs: unknown binding refused" refused "99999 budget=1"
-	hp_check "debugfs: bad syntax refused" refused "$id budget"
-	hp_check "debugfs: unknown key refused" refused "$id colour=1"
+	hp_check "netlink: budget of binding $id changed live" changed "$id" 0
+	hp_check "netlink: unknown binding refused (ENOENT)" refused "No such file or directory" \
+		'{"id": 99999, "huge": {"policy-params": {"budget": 1}}}'
+	hp_check "netlink: a change of nothing refused (EINVAL)" refused "Invalid argument" \
+		"{\"id\": $id}"
+	hp_check "netlink: cap parameters for a hugepage binding refused (EINVAL)" \
+		refused "Invalid argument" "{\"id\": $id, \"cap\": {\"cap\": 64}}"
 	# magazine is a key the percpu policy takes: budget must say it does
 	# not, not accept it and ignore it
-	hp_check "debugfs: budget refuses magazine, another policy's key" \
-		refused "$id magazine=8"
+	hp_check "netlink: budget refuses magazine, another policy's key (EINVAL)" \
+		refused "Invalid argument" "{\"id\": $id, \"huge\": {\"policy-params\": {\"magazine\": 8}}}"
 
 	ip -n "$HP_NSB" link set dev pmb xdpdrv off
 	hp_netns_del "$HP_NSA"
