@@ -23,6 +23,7 @@
 #include <net/netdev_rx_queue.h>
 #include <net/page_pool/helpers.h>
 #include <net/page_pool/mp_cap.h>
+#include <trace/events/mp_cap.h>
 
 #include "mp_test.h"
 
@@ -433,6 +434,251 @@ static void mp_cap_test_default(struct kunit *test)
 	mp_cap_test_done(test);
 }
 
+/*** tracepoints: what tools/bpftrace reads ***/
+
+/* What the mp_cap tracepoints said during a test about one binding. */
+struct mp_cap_trace {
+	spinlock_t lock;
+	u32 id;
+	unsigned int other;
+	unsigned int refills, cached, fresh, refused;
+	long held;
+	u32 refill_pool;
+	unsigned int throttled[2], resumed[2];
+	long throttle_held, resume_held;
+	unsigned long throttle_cap, throttle_low;
+	unsigned long shrunk[MP_CAP_SHRINK_CAP_LOWERED + 1];
+};
+
+static bool mp_cap_trace_ours(struct mp_cap_trace *t, u32 binding)
+{
+	if (t->id == binding)
+		return true;
+	t->other++;
+	return false;
+}
+
+static void mp_cap_trace_refill(void *data, u32 binding,
+				const struct page_pool *pool,
+				unsigned int cached, unsigned int fresh,
+				unsigned int refused, long held)
+{
+	struct mp_cap_trace *t = data;
+
+	spin_lock_bh(&t->lock);
+	if (mp_cap_trace_ours(t, binding)) {
+		t->refills++;
+		t->cached += cached;
+		t->fresh += fresh;
+		t->refused += refused;
+		t->held = held;
+		t->refill_pool = pool->user.id;
+	}
+	spin_unlock_bh(&t->lock);
+}
+
+static void mp_cap_trace_throttle(void *data, u32 binding, bool device,
+				  bool throttled, long held, unsigned long cap,
+				  unsigned long low)
+{
+	struct mp_cap_trace *t = data;
+
+	spin_lock_bh(&t->lock);
+	if (mp_cap_trace_ours(t, binding)) {
+		if (throttled) {
+			t->throttled[device]++;
+			t->throttle_held = held;
+		} else {
+			t->resumed[device]++;
+			t->resume_held = held;
+		}
+		t->throttle_cap = cap;
+		t->throttle_low = low;
+	}
+	spin_unlock_bh(&t->lock);
+}
+
+static void mp_cap_trace_shrink(void *data, u32 binding, unsigned long pages,
+				enum mp_cap_shrink_reason reason)
+{
+	struct mp_cap_trace *t = data;
+
+	spin_lock_bh(&t->lock);
+	if (mp_cap_trace_ours(t, binding) && reason < ARRAY_SIZE(t->shrunk))
+		t->shrunk[reason] += pages;
+	spin_unlock_bh(&t->lock);
+}
+
+static void mp_cap_trace_stop(void *data)
+{
+	unregister_trace_mp_cap_shrink(mp_cap_trace_shrink, data);
+	unregister_trace_mp_cap_throttle(mp_cap_trace_throttle, data);
+	unregister_trace_mp_cap_refill(mp_cap_trace_refill, data);
+	tracepoint_synchronize_unregister();
+}
+
+static struct mp_cap_trace *mp_cap_trace_start(struct kunit *test,
+					       struct mp_cap_binding *b)
+{
+	struct mp_cap_trace *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	spin_lock_init(&t->lock);
+	t->id = mp_cap_binding_id(b);
+	KUNIT_ASSERT_EQ(test, register_trace_mp_cap_refill(mp_cap_trace_refill, t), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mp_cap_trace_stop, t), 0);
+	KUNIT_ASSERT_EQ(test, register_trace_mp_cap_throttle(mp_cap_trace_throttle, t), 0);
+	KUNIT_ASSERT_EQ(test, register_trace_mp_cap_shrink(mp_cap_trace_shrink, t), 0);
+	return t;
+}
+
+/* Refills count fresh and refused pages; the cap and the low watermark
+ * are seen crossed.
+ */
+static void mp_cap_test_trace(struct kunit *test)
+{
+	struct mp_test_ctx *ctx = test->priv;
+	const unsigned int cap = 2 * PP_ALLOC_CACHE_REFILL;
+	unsigned int low, n;
+	struct mp_cap_binding *b;
+	struct mp_cap_trace *t;
+	struct page_pool *pool;
+	struct page **pages;
+
+	pages = kunit_kcalloc(test, 2 * cap, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	b = mp_cap_test_bind(test, cap, 0, 1);
+	t = mp_cap_trace_start(test, b);
+	low = mp_cap_stat(b, MP_CAP_STAT_CAP_LOW);
+	pool = mp_test_pool(test, ctx->dev, 1, 0, NULL);
+
+	/* two fresh batches, then one the cap refuses whole */
+	n = mp_cap_fill(pool, pages, 2 * cap);
+	KUNIT_EXPECT_EQ(test, n, cap);
+	KUNIT_EXPECT_EQ(test, t->refills, 3);
+	KUNIT_EXPECT_EQ(test, t->fresh, cap);
+	KUNIT_EXPECT_EQ(test, t->cached, 0);
+	KUNIT_EXPECT_EQ(test, t->refused, PP_ALLOC_CACHE_REFILL);
+	KUNIT_EXPECT_EQ(test, t->held, cap);
+	KUNIT_EXPECT_EQ(test, t->refill_pool, pool->user.id);
+	KUNIT_EXPECT_EQ(test, t->throttled[false], 1);
+	KUNIT_EXPECT_EQ(test, t->throttle_held, cap);
+	KUNIT_EXPECT_EQ(test, t->throttle_cap, cap);
+	KUNIT_EXPECT_EQ(test, t->throttle_low, low);
+	KUNIT_EXPECT_EQ(test, t->resumed[false], 0);
+
+	/* under the low watermark allocation resumes, and says so */
+	while (n > low - 2)
+		mp_test_free(pool, pages[--n]);
+	pages[n] = mp_test_alloc(pool);		/* the ring's page */
+	KUNIT_ASSERT_NOT_NULL(test, pages[n]);
+	n++;
+	pages[n] = mp_test_alloc(pool);
+	KUNIT_ASSERT_NOT_NULL(test, pages[n]);
+	n++;
+	KUNIT_EXPECT_EQ(test, t->resumed[false], 1);
+	KUNIT_EXPECT_EQ(test, t->resume_held, low - 1);
+	/* the batch took it back to the cap */
+	KUNIT_EXPECT_EQ(test, t->throttled[false], 2);
+	KUNIT_EXPECT_EQ(test, t->throttle_held, cap);
+	KUNIT_EXPECT_EQ(test, t->throttled[true] + t->resumed[true], 0);
+
+	while (n)
+		mp_test_free(pool, pages[--n]);
+	mp_test_pool_destroy(test, pool);
+	mp_cap_test_unbind(test, 1);
+	mp_cap_test_done(test);
+	KUNIT_EXPECT_EQ(test, t->other, 0);
+}
+
+/* A device's budget crossed is told apart from a binding's cap. */
+static void mp_cap_test_trace_device(struct kunit *test)
+{
+	struct mp_test_ctx *ctx = test->priv;
+	const unsigned int budget = 2 * PP_ALLOC_CACHE_REFILL;
+	struct mp_cap_binding *b;
+	struct mp_cap_trace *t;
+	struct page_pool *pool;
+	struct page **pages;
+	unsigned int n;
+
+	pages = kunit_kcalloc(test, 4 * budget, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	b = mp_cap_test_bind(test, 4 * budget, budget, 0);
+	t = mp_cap_trace_start(test, b);
+	pool = mp_test_pool(test, ctx->dev, 0, 0, NULL);
+
+	n = mp_cap_fill(pool, pages, 4 * budget);
+	KUNIT_EXPECT_EQ(test, n, budget);
+	KUNIT_EXPECT_EQ(test, t->throttled[true], 1);
+	KUNIT_EXPECT_EQ(test, t->throttled[false], 0);
+	KUNIT_EXPECT_EQ(test, t->throttle_cap, budget);
+
+	while (n)
+		mp_test_free(pool, pages[--n]);
+	mp_test_pool_destroy(test, pool);
+	mp_cap_test_unbind(test, 0);
+	mp_cap_test_done(test);
+	KUNIT_EXPECT_EQ(test, t->other, 0);
+}
+
+/* Cached pages given back say why: a cap lowered under them, or memory
+ * pressure; refills say how many came from the cache.
+ */
+static void mp_cap_test_trace_shrink(struct kunit *test)
+{
+	const unsigned int n = 4 * PP_ALLOC_CACHE_REFILL;
+	struct mp_test_ctx *ctx = test->priv;
+	unsigned long held, low, cached;
+	struct mp_cap_binding *b;
+	struct mp_cap_trace *t;
+	struct page_pool *pool;
+	struct page **pages;
+	unsigned int i;
+
+	pages = kunit_kcalloc(test, n, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	b = mp_cap_test_bind(test, 1024, 0, 3);
+	t = mp_cap_trace_start(test, b);
+	pool = mp_test_pool(test, ctx->dev, 3, 0, NULL);
+	for (i = 0; i < n; i++)
+		pages[i] = mp_test_alloc(pool);
+	for (i = 0; i < n; i++)
+		mp_test_free(pool, pages[i]);
+	mp_test_flush_cache(pool);
+	KUNIT_ASSERT_GT(test, mp_cap_stat(b, MP_CAP_STAT_PAGES_CACHED), 0);
+
+	/* the ring's page, then a refill from the cache */
+	pages[0] = mp_test_alloc(pool);
+	pages[1] = mp_test_alloc(pool);
+	KUNIT_ASSERT_NOT_NULL(test, pages[1]);
+	KUNIT_EXPECT_EQ(test, t->cached, PP_ALLOC_CACHE_REFILL);
+	KUNIT_EXPECT_EQ(test, t->fresh, n);
+	mp_test_free(pool, pages[0]);
+	mp_test_free(pool, pages[1]);
+	mp_test_flush_cache(pool);
+
+	held = mp_cap_stat(b, MP_CAP_STAT_PAGES_HELD);
+	KUNIT_EXPECT_EQ(test, mp_cap_test_set(b, 2 * PP_ALLOC_CACHE_REFILL, 0), 0);
+	low = mp_cap_stat(b, MP_CAP_STAT_CAP_LOW);
+	KUNIT_ASSERT_GT(test, held, low);
+	KUNIT_EXPECT_EQ(test, t->shrunk[MP_CAP_SHRINK_CAP_LOWERED], held - low);
+	KUNIT_EXPECT_EQ(test, t->shrunk[MP_CAP_SHRINK_PRESSURE], 0);
+
+	cached = mp_cap_stat(b, MP_CAP_STAT_PAGES_CACHED);
+	KUNIT_ASSERT_GT(test, cached, 0);
+	KUNIT_EXPECT_EQ(test, mp_cap_shrink(ULONG_MAX), cached);
+	KUNIT_EXPECT_EQ(test, t->shrunk[MP_CAP_SHRINK_PRESSURE], cached);
+	KUNIT_EXPECT_EQ(test, t->shrunk[MP_CAP_SHRINK_CAP_LOWERED] +
+			t->shrunk[MP_CAP_SHRINK_PRESSURE],
+			mp_cap_stat(b, MP_CAP_STAT_SHRINKER_PAGES));
+
+	mp_test_pool_destroy(test, pool);
+	mp_cap_test_unbind(test, 3);
+	mp_cap_test_done(test);
+	KUNIT_EXPECT_EQ(test, t->other, 0);
+}
+
 static struct kunit_case mp_cap_test_cases[] = {
 	KUNIT_CASE_SLOW(mp_cap_test_never_exceeded),
 	KUNIT_CASE(mp_cap_test_watermarks),
@@ -442,6 +688,9 @@ static struct kunit_case mp_cap_test_cases[] = {
 	KUNIT_CASE_SLOW(mp_cap_test_inflight),
 	KUNIT_CASE_SLOW(mp_cap_test_dma),
 	KUNIT_CASE(mp_cap_test_default),
+	KUNIT_CASE(mp_cap_test_trace),
+	KUNIT_CASE(mp_cap_test_trace_device),
+	KUNIT_CASE(mp_cap_test_trace_shrink),
 	{}
 };
 

@@ -31,6 +31,7 @@
 #include <net/page_pool/helpers.h>
 #include <net/page_pool/memory_provider.h>
 #include <net/page_pool/mp_huge.h>
+#include <trace/events/mp_huge.h>
 #include <trace/events/page_pool.h>
 
 #include "mp_test.h"
@@ -528,6 +529,308 @@ static void mp_huge_test_trim(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
 }
 
+/*** tracepoints: what tools/bpftrace and perf read ***/
+
+/* What the mp_huge tracepoints said during a test, for the first binding
+ * they named; @other counts events naming another.
+ */
+struct mp_huge_trace {
+	spinlock_t lock;
+	u32 id;
+	unsigned int other;
+	unsigned int refills, store, reserve, fallback, got, zero_ns;
+	u32 refill_pool;
+	int refill_ifindex, refill_queue;
+	unsigned int release[MP_HUGE_RELEASE_GIVEN_BACK + 1];
+	u32 release_pool;
+	int release_queue;
+	unsigned long release_pfn;
+	unsigned int add[MP_HUGE_BLOCK_TEARDOWN + 1];
+	unsigned int ret[MP_HUGE_BLOCK_TEARDOWN + 1];
+	unsigned int blocks;
+	unsigned int grow_fail[MP_HUGE_GROW_LIMIT + 1], grow_fail_blocks;
+};
+
+/* Whether an event names the traced binding; the first one seen is. */
+static bool mp_huge_trace_ours(struct mp_huge_trace *t, u32 binding)
+{
+	if (!t->id)
+		t->id = binding;
+	if (t->id == binding)
+		return true;
+	t->other++;
+	return false;
+}
+
+static void mp_huge_trace_refill(void *data, u32 binding,
+				 const struct page_pool *pool,
+				 unsigned int store, unsigned int reserve,
+				 unsigned int fallback, unsigned int got, u64 ns)
+{
+	struct mp_huge_trace *t = data;
+
+	spin_lock_bh(&t->lock);
+	if (mp_huge_trace_ours(t, binding)) {
+		t->refills++;
+		t->store += store;
+		t->reserve += reserve;
+		t->fallback += fallback;
+		t->got += got;
+		t->zero_ns += !ns;
+		t->refill_pool = pool->user.id;
+		t->refill_ifindex = pool->slow.netdev ? pool->slow.netdev->ifindex : 0;
+		t->refill_queue = pool->slow.queue_idx;
+	}
+	spin_unlock_bh(&t->lock);
+}
+
+static void mp_huge_trace_release(void *data, u32 binding,
+				  const struct page_pool *pool,
+				  netmem_ref netmem,
+				  enum mp_huge_release_outcome outcome)
+{
+	struct mp_huge_trace *t = data;
+
+	spin_lock_bh(&t->lock);
+	if (mp_huge_trace_ours(t, binding) &&
+	    outcome < ARRAY_SIZE(t->release)) {
+		t->release[outcome]++;
+		t->release_pool = pool->user.id;
+		t->release_queue = pool->slow.queue_idx;
+		t->release_pfn = page_to_pfn(netmem_to_page(netmem));
+	}
+	spin_unlock_bh(&t->lock);
+}
+
+static void mp_huge_trace_block(void *data, u32 binding, unsigned long pfn,
+				bool add, enum mp_huge_block_reason reason,
+				unsigned int blocks)
+{
+	struct mp_huge_trace *t = data;
+
+	spin_lock_bh(&t->lock);
+	if (mp_huge_trace_ours(t, binding) && reason < ARRAY_SIZE(t->add)) {
+		if (add)
+			t->add[reason]++;
+		else
+			t->ret[reason]++;
+		t->blocks = blocks;
+		if (pfn % MP_HUGE_PAGES)
+			t->other++;	/* not the head of a huge page */
+	}
+	spin_unlock_bh(&t->lock);
+}
+
+static void mp_huge_trace_grow_fail(void *data, u32 binding,
+				    unsigned int blocks,
+				    enum mp_huge_grow_fail_reason reason)
+{
+	struct mp_huge_trace *t = data;
+
+	spin_lock_bh(&t->lock);
+	if (mp_huge_trace_ours(t, binding) &&
+	    reason < ARRAY_SIZE(t->grow_fail)) {
+		t->grow_fail[reason]++;
+		t->grow_fail_blocks = blocks;
+	}
+	spin_unlock_bh(&t->lock);
+}
+
+static void mp_huge_trace_stop(void *data)
+{
+	unregister_trace_mp_huge_grow_fail(mp_huge_trace_grow_fail, data);
+	unregister_trace_mp_huge_block(mp_huge_trace_block, data);
+	unregister_trace_mp_huge_release(mp_huge_trace_release, data);
+	unregister_trace_mp_huge_refill(mp_huge_trace_refill, data);
+	tracepoint_synchronize_unregister();
+}
+
+/* Attach to the four tracepoints until the test ends. */
+static struct mp_huge_trace *mp_huge_trace_start(struct kunit *test)
+{
+	struct mp_huge_trace *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	spin_lock_init(&t->lock);
+	KUNIT_ASSERT_EQ(test, register_trace_mp_huge_refill(mp_huge_trace_refill, t), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mp_huge_trace_stop, t), 0);
+	KUNIT_ASSERT_EQ(test, register_trace_mp_huge_release(mp_huge_trace_release, t), 0);
+	KUNIT_ASSERT_EQ(test, register_trace_mp_huge_block(mp_huge_trace_block, t), 0);
+	KUNIT_ASSERT_EQ(test, register_trace_mp_huge_grow_fail(mp_huge_trace_grow_fail, t), 0);
+	return t;
+}
+
+/* Refills name the binding, pool, device and queue and count where the
+ * pages came from; every way a page comes back is told apart; the huge
+ * page reserved at creation and the one an operator trims are seen.
+ */
+static void mp_huge_test_trace_pages(struct kunit *test)
+{
+	struct mp_huge_params p = {
+		.blocks		= 1,
+		.max_blocks	= 1,
+		.nid		= NUMA_NO_NODE,
+		.policy		= "budget",
+		.policy_params	= {
+			.set	= PP_POLICY_BUDGET,
+			.budget	= PP_ALLOC_CACHE_REFILL,
+		},
+	};
+	struct pp_policy_params none = { .set = PP_POLICY_BUDGET };
+	struct mp_test_ctx *ctx = test->priv;
+	struct mp_huge_binding *b;
+	struct mp_huge_trace *t;
+	struct page_pool *pool;
+	struct page *pages[3];
+	unsigned int i;
+
+	t = mp_huge_trace_start(test);
+	b = mp_huge_binding_create(&p, true, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, b);
+	mp_test_own_binding(test, b);
+	KUNIT_EXPECT_EQ(test, t->id, mp_huge_binding_id(b));
+	KUNIT_EXPECT_EQ(test, t->add[MP_HUGE_BLOCK_RESERVED], 1);
+	KUNIT_EXPECT_EQ(test, t->blocks, 1);
+
+	mp_test_bind(test, b, ctx->dev, 2);
+	pool = mp_test_pool(test, ctx->dev, 2, 0, NULL);
+	for (i = 0; i < ARRAY_SIZE(pages); i++) {
+		pages[i] = mp_test_alloc(pool);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+	}
+	KUNIT_EXPECT_EQ(test, t->refills, 1);
+	KUNIT_EXPECT_EQ(test, t->refill_pool, pool->user.id);
+	KUNIT_EXPECT_NE(test, t->refill_pool, 0);
+	KUNIT_EXPECT_EQ(test, t->refill_ifindex, ctx->dev->ifindex);
+	KUNIT_EXPECT_EQ(test, t->refill_queue, 2);
+	KUNIT_EXPECT_EQ(test, t->store, 0);
+	KUNIT_EXPECT_EQ(test, t->reserve, PP_ALLOC_CACHE_REFILL);
+	KUNIT_EXPECT_EQ(test, t->fallback, 0);
+	KUNIT_EXPECT_EQ(test, t->got, PP_ALLOC_CACHE_REFILL);
+	/* UML's sched_clock() ticks in jiffies */
+	if (!IS_ENABLED(CONFIG_UML))
+		KUNIT_EXPECT_EQ_MSG(test, t->zero_ns, 0,
+				    "a refill traced while enabled was not timed");
+
+	/* the first fills the pool's ring, the others reach the policy */
+	for (i = 0; i < ARRAY_SIZE(pages); i++)
+		mp_test_free(pool, pages[i]);
+	KUNIT_EXPECT_EQ(test, t->release[MP_HUGE_RELEASE_KEPT], 2);
+	KUNIT_EXPECT_EQ(test, t->release_pfn, page_to_pfn(pages[2]));
+	KUNIT_EXPECT_EQ(test, t->release_pool, pool->user.id);
+	KUNIT_EXPECT_EQ(test, t->release_queue, 2);
+
+	/* still referenced elsewhere */
+	pages[0] = mp_test_alloc(pool);
+	KUNIT_ASSERT_NOT_NULL(test, pages[0]);
+	get_page(pages[0]);
+	mp_test_free(pool, pages[0]);
+	put_page(pages[0]);
+	KUNIT_EXPECT_EQ(test, t->release[MP_HUGE_RELEASE_LOST], 1);
+
+	/* a budget of 0: the policy declines, the page is parked */
+	KUNIT_ASSERT_EQ(test, mp_huge_binding_set_policy_params(b, &none, NULL), 0);
+	pages[0] = mp_test_alloc(pool);
+	KUNIT_ASSERT_NOT_NULL(test, pages[0]);
+	mp_test_free(pool, pages[0]);
+	KUNIT_EXPECT_EQ(test, t->release[MP_HUGE_RELEASE_PARKED], 1);
+
+	/* the pool's cache and ring come back parked too */
+	mp_test_pool_destroy(test, pool);
+	KUNIT_EXPECT_EQ(test, t->release[MP_HUGE_RELEASE_PARKED],
+			PP_ALLOC_CACHE_REFILL - 3);
+	KUNIT_EXPECT_EQ(test, t->release[MP_HUGE_RELEASE_GIVEN_BACK], 0);
+	KUNIT_EXPECT_EQ(test, t->refills, 1);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_RELEASES),
+			PP_ALLOC_CACHE_REFILL);
+
+	/* two pages in the store keep the block from going back by itself;
+	 * an operator's trim takes it
+	 */
+	mp_huge_flush();
+	KUNIT_EXPECT_EQ(test, t->ret[MP_HUGE_BLOCK_PARKED_WHOLE], 0);
+	KUNIT_EXPECT_EQ(test, mp_huge_trim(b), 1);
+	KUNIT_EXPECT_EQ(test, t->ret[MP_HUGE_BLOCK_TRIMMED], 1);
+	KUNIT_EXPECT_EQ(test, t->blocks, 0);
+
+	mp_test_unbind(test, ctx->dev, 2);
+	mp_test_put(test, b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+	KUNIT_EXPECT_EQ(test, t->ret[MP_HUGE_BLOCK_TEARDOWN], 0);
+	KUNIT_EXPECT_EQ(test, t->other, 0);
+}
+
+/* Growth, a failed growth, fallback refills and their pages given back,
+ * a block that goes back by itself once all its pages are parked, and
+ * teardown.
+ */
+static void mp_huge_test_trace_growth(struct kunit *test)
+{
+	const unsigned int want = MP_HUGE_PAGES + PP_ALLOC_CACHE_REFILL;
+	struct pp_policy_params none = { .set = PP_POLICY_BUDGET };
+	struct mp_test_ctx *ctx = test->priv;
+	struct mp_huge_binding *b;
+	struct mp_huge_trace *t;
+	struct page_pool *pool;
+	struct page **pages;
+	unsigned int i, n;
+
+	pages = kunit_kcalloc(test, 2 * want, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	t = mp_huge_trace_start(test);
+	b = mp_test_binding(test, 1, 3, "budget");
+	mp_test_bind(test, b, ctx->dev, 3);
+	pool = mp_test_pool(test, ctx->dev, 3, 0, NULL);
+
+	for (n = 0; n < want; n++) {
+		pages[n] = mp_test_alloc(pool);
+		KUNIT_ASSERT_NOT_NULL(test, pages[n]);
+		if (!pool->alloc.count)
+			mp_huge_flush();
+	}
+	KUNIT_EXPECT_EQ(test, t->add[MP_HUGE_BLOCK_GROWN], 1);
+	KUNIT_EXPECT_EQ(test, t->blocks, 2);
+
+	/* no huge page to be had: the worker says so, refills fall back */
+	mp_test_fail_huge_pages(test);
+	for (; n < 2 * want; n++) {
+		pages[n] = mp_test_alloc(pool);
+		KUNIT_ASSERT_NOT_NULL(test, pages[n]);
+		if (!pool->alloc.count)
+			mp_huge_flush();
+	}
+	KUNIT_EXPECT_GT(test, t->grow_fail[MP_HUGE_GROW_NOMEM], 0);
+	KUNIT_EXPECT_EQ(test, t->grow_fail[MP_HUGE_GROW_LIMIT], 0);
+	KUNIT_EXPECT_EQ(test, t->grow_fail_blocks, 2);
+	KUNIT_EXPECT_GT(test, t->fallback, 0);
+	KUNIT_EXPECT_EQ(test, t->fallback, mp_test_stat(b, MP_HUGE_STAT_FALLBACKS));
+	KUNIT_EXPECT_EQ(test, t->refills, mp_test_stat(b, MP_HUGE_STAT_REFILLS));
+	KUNIT_EXPECT_EQ(test, t->got, t->store + t->reserve + t->fallback);
+
+	/* nothing kept: every block page is parked, every fallback page
+	 * given back, and both blocks go back by themselves
+	 */
+	KUNIT_ASSERT_EQ(test, mp_huge_binding_set_policy_params(b, &none, NULL), 0);
+	for (i = 0; i < n; i++)
+		mp_test_free(pool, pages[i]);
+	mp_test_pool_destroy(test, pool);
+	KUNIT_EXPECT_EQ(test, t->release[MP_HUGE_RELEASE_GIVEN_BACK], t->fallback);
+	KUNIT_EXPECT_EQ(test, t->release[MP_HUGE_RELEASE_KEPT] +
+			t->release[MP_HUGE_RELEASE_PARKED] +
+			t->release[MP_HUGE_RELEASE_GIVEN_BACK], t->got);
+	mp_huge_flush();
+	KUNIT_EXPECT_EQ(test, t->ret[MP_HUGE_BLOCK_PARKED_WHOLE] +
+			t->ret[MP_HUGE_BLOCK_TEARDOWN], 2 - mp_test_stat(b, MP_HUGE_STAT_BLOCKS));
+
+	mp_test_unbind(test, ctx->dev, 3);
+	mp_test_put(test, b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+	KUNIT_EXPECT_EQ(test, t->ret[MP_HUGE_BLOCK_PARKED_WHOLE] +
+			t->ret[MP_HUGE_BLOCK_TEARDOWN], 2);
+	KUNIT_EXPECT_EQ(test, t->blocks, 0);
+	KUNIT_EXPECT_EQ(test, t->other, 0);
+}
+
 /*** sysctl defaults ***/
 
 /* Bad values are refused and change nothing; good ones are taken. */
@@ -641,6 +944,8 @@ static struct kunit_case mp_huge_test_cases[] = {
 	KUNIT_CASE(mp_huge_test_bypass),
 	KUNIT_CASE(mp_huge_test_unregister),
 	KUNIT_CASE(mp_huge_test_trim),
+	KUNIT_CASE(mp_huge_test_trace_pages),
+	KUNIT_CASE(mp_huge_test_trace_growth),
 	KUNIT_CASE(mp_huge_test_sysctl),
 	KUNIT_CASE(mp_huge_test_default),
 	{}

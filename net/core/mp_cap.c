@@ -63,6 +63,9 @@
 #include <trace/events/page_pool.h>
 #include <uapi/linux/netdev.h>
 
+#define CREATE_TRACE_POINTS
+#include <trace/events/mp_cap.h>
+
 #include "mp_cap_priv.h"
 #include "mp_core.h"
 #include "mp_dma.h"
@@ -161,32 +164,41 @@ static unsigned long mp_cap_binding_low(const struct mp_cap_binding *b)
 /*** accounting ***/
 
 /* Whether a throttled counter may allocate again; clears the throttle. */
-static bool mp_cap_below(bool *throttled, long held, unsigned long cap,
-			 unsigned long low)
+static bool mp_cap_below(struct mp_cap_binding *b, bool device, bool *throttled,
+			 long held, unsigned long cap, unsigned long low)
 {
 	if (!READ_ONCE(*throttled))
 		return held < cap;
 	if (held >= low)
 		return false;
 	WRITE_ONCE(*throttled, false);
+	trace_mp_cap_throttle(b->mb.id, device, false, held, cap, low);
 	return true;
 }
 
-/* Reserve up to @want pages of @held under @cap; throttles at the cap. */
-static long mp_cap_reserve_one(atomic_long_t *held, bool *throttled,
+/* Reserve up to @want pages of @held under @cap; throttles at the cap.
+ * @device: @held is the device's, for the tracepoint.
+ */
+static long mp_cap_reserve_one(struct mp_cap_binding *b, bool device,
+			       atomic_long_t *held, bool *throttled,
 			       unsigned long cap, unsigned long low, long want)
 {
 	long now, excess;
 
-	if (!mp_cap_below(throttled, atomic_long_read(held), cap, low))
+	if (!mp_cap_below(b, device, throttled, atomic_long_read(held), cap,
+			  low))
 		return 0;
 	now = atomic_long_add_return(want, held);
 	excess = now - (long)cap;
 	if (excess >= 0) {
-		WRITE_ONCE(*throttled, true);
 		excess = min(excess, want);
-		atomic_long_sub(excess, held);
+		now = atomic_long_sub_return(excess, held);
 		want -= excess;
+		/* @now is what this reservation left, the cap when alone */
+		if (!READ_ONCE(*throttled))
+			trace_mp_cap_throttle(b->mb.id, device, true, now, cap,
+					      low);
+		WRITE_ONCE(*throttled, true);
 	}
 	return want;
 }
@@ -207,12 +219,13 @@ static long mp_cap_reserve(struct mp_cap_binding *b, long want)
 	struct mp_cap_dev *cdev = b->cdev;
 	long got, budget;
 
-	got = mp_cap_reserve_one(&b->held, &b->throttled, READ_ONCE(b->cap),
-				 mp_cap_binding_low(b), want);
+	got = mp_cap_reserve_one(b, false, &b->held, &b->throttled,
+				 READ_ONCE(b->cap), mp_cap_binding_low(b), want);
 	budget = cdev ? READ_ONCE(cdev->budget) : 0;
 	if (got && budget) {
-		long dev_got = mp_cap_reserve_one(&cdev->held, &cdev->throttled,
-						  budget, mp_cap_low(budget), got);
+		long dev_got = mp_cap_reserve_one(b, true, &cdev->held,
+						  &cdev->throttled, budget,
+						  mp_cap_low(budget), got);
 
 		atomic_long_sub(got - dev_got, &b->held);
 		got = dev_got;
@@ -306,19 +319,21 @@ static netmem_ref mp_cap_alloc_netmems(struct page_pool *pool, gfp_t gfp)
 {
 	const unsigned int want = PP_ALLOC_CACHE_REFILL;
 	struct mp_cap_binding *b = pool->mp_priv;
+	unsigned int i, n, got, cached, refused = 0;
 	netmem_ref *cache = pool->alloc.cache;
 	bool bh, capped = false;
-	unsigned int i, n, got;
 	int slot = -1;
 	long k;
 
 	bh = pp_policy_lock(&b->lock);
 	n = pp_netmem_stack_pop_bulk(&b->cache, cache, want);
 	pp_policy_unlock(&b->lock, bh);
+	cached = n;
 
 	if (n < want) {
 		k = mp_cap_reserve(b, want - n);
 		capped = k < want - n;
+		refused = want - n - k;
 		if (k) {
 			memset(cache + n, 0, k * sizeof(*cache));
 			got = alloc_pages_bulk_array_node(gfp | __GFP_NOWARN,
@@ -329,6 +344,8 @@ static netmem_ref mp_cap_alloc_netmems(struct page_pool *pool, gfp_t gfp)
 			n += got;
 		}
 	}
+	trace_mp_cap_refill(b->mb.id, pool, cached, n - cached, refused,
+			    atomic_long_read(&b->held));
 	if (!n) {
 		if (capped)
 			atomic_long_inc(&b->cap_hits);
@@ -387,7 +404,8 @@ static bool mp_cap_release_netmem(struct page_pool *pool, netmem_ref netmem)
 
 /* Give back up to @nr cached pages of @b; false if its lock was taken. */
 static bool mp_cap_shrink_one(struct mp_cap_binding *b, unsigned long nr,
-			      unsigned long *freed)
+			      unsigned long *freed,
+			      enum mp_cap_shrink_reason reason)
 {
 	netmem_ref batch[MP_CAP_SHRINK_BATCH];
 	unsigned int i, n;
@@ -405,6 +423,7 @@ static bool mp_cap_shrink_one(struct mp_cap_binding *b, unsigned long nr,
 			put_page(netmem_to_page(batch[i]));
 		mp_cap_unhold(b, n);
 		atomic_long_add(n, &b->shrunk);
+		trace_mp_cap_shrink(b->mb.id, n, reason);
 		*freed += n;
 	}
 	return true;
@@ -432,7 +451,7 @@ unsigned long mp_cap_shrink(unsigned long nr)
 		if (!refcount_inc_not_zero(&b->mb.ref))
 			continue;
 		rcu_read_unlock();
-		if (!mp_cap_shrink_one(b, nr, &freed))
+		if (!mp_cap_shrink_one(b, nr, &freed, MP_CAP_SHRINK_PRESSURE))
 			busy = true;
 		rcu_read_lock();
 		/* the last reference frees b after a grace period */
@@ -732,7 +751,8 @@ int mp_cap_set(struct mp_cap_binding *binding, const struct mp_cap_params *p,
 	excess = atomic_long_read(&binding->held) -
 		 (long)mp_cap_binding_low(binding);
 	if (excess > 0)
-		mp_cap_shrink_one(binding, excess, &freed);
+		mp_cap_shrink_one(binding, excess, &freed,
+				  MP_CAP_SHRINK_CAP_LOWERED);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(mp_cap_set);

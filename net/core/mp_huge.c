@@ -459,7 +459,8 @@ ALLOW_ERROR_INJECTION(mp_huge_block_index, ERRNO);
  * hands, and must not stay reachable by the device.
  */
 static void mp_huge_block_free(struct mp_huge_binding *b,
-			       struct mp_huge_block *blk)
+			       struct mp_huge_block *blk,
+			       enum mp_huge_block_reason reason)
 {
 	lockdep_assert_held(&b->lock);
 
@@ -468,14 +469,16 @@ static void mp_huge_block_free(struct mp_huge_binding *b,
 	list_del(&blk->node);
 	WRITE_ONCE(b->nr_blocks, b->nr_blocks - 1);
 	mp_huge_limit_unreserve(1);
-	trace_mp_huge_block(b->mb.id, page_to_pfn(blk->page), false, b->nr_blocks);
+	trace_mp_huge_block(b->mb.id, page_to_pfn(blk->page), false, reason,
+			    b->nr_blocks);
 
 	mp_huge_free_pages_of(blk);
 	kfree(blk);
 }
 
 /* Carve one huge page into the reserve. */
-static int mp_huge_block_add(struct mp_huge_binding *b, gfp_t gfp)
+static int mp_huge_block_add(struct mp_huge_binding *b, gfp_t gfp,
+			     enum mp_huge_block_reason reason)
 {
 	struct mp_huge_block *blk;
 	struct page *page;
@@ -524,7 +527,8 @@ static int mp_huge_block_add(struct mp_huge_binding *b, gfp_t gfp)
 	list_add_tail(&blk->node, &b->blocks);
 	WRITE_ONCE(b->nr_blocks, b->nr_blocks + 1);
 	mp_huge_stat_add(b, carved, MP_HUGE_PAGES);
-	trace_mp_huge_block(b->mb.id, page_to_pfn(blk->page), true, b->nr_blocks);
+	trace_mp_huge_block(b->mb.id, page_to_pfn(blk->page), true, reason,
+			    b->nr_blocks);
 
 	spin_lock_bh(&b->reserve_lock);
 	blk->reserved = MP_HUGE_PAGES;
@@ -553,13 +557,17 @@ static int mp_huge_grow(struct mp_huge_binding *b, unsigned int target,
 
 	target = min(target, READ_ONCE(b->params.max_blocks));
 	while (b->nr_blocks < target) {
-		err = mp_huge_block_add(b, gfp);
+		err = mp_huge_block_add(b, gfp, b->nr_blocks < b->params.blocks ?
+					MP_HUGE_BLOCK_RESERVED :
+					MP_HUGE_BLOCK_GROWN);
 		if (err) {
 			if (err == -ENOSPC)
 				mp_huge_stat_add(b, limit_hits, 1);
 			else
 				mp_huge_stat_add(b, grow_fail, 1);
-			trace_mp_huge_grow_fail(b->mb.id, b->nr_blocks);
+			trace_mp_huge_grow_fail(b->mb.id, b->nr_blocks,
+						err == -ENOSPC ? MP_HUGE_GROW_LIMIT :
+								 MP_HUGE_GROW_NOMEM);
 			return err;
 		}
 	}
@@ -777,10 +785,13 @@ static netmem_ref mp_huge_alloc_netmems(struct page_pool *pool, gfp_t gfp)
 	unsigned int i, n, got;
 	netmem_ref netmem;
 	int slot = -1;
+	u64 t0 = 0;
 
 	if (WARN_ON_ONCE(pool->alloc.count))
 		return pool->alloc.cache[--pool->alloc.count];
 
+	if (trace_mp_huge_refill_enabled())
+		t0 = local_clock();
 	store = b->policy->get(b->store, cache, want);
 	reserve = 0;
 	if (store < want) {
@@ -819,7 +830,8 @@ static netmem_ref mp_huge_alloc_netmems(struct page_pool *pool, gfp_t gfp)
 	mp_huge_stat_add(b, refill, 1);
 	if (fallback)
 		mp_huge_stat_add(b, fallback, fallback);
-	trace_mp_huge_refill(b->mb.id, pool, store, reserve, fallback);
+	trace_mp_huge_refill(b->mb.id, pool, store, reserve, fallback, got,
+			     t0 ? local_clock() - t0 : 0);
 
 	if (unlikely(!got))
 		return 0;
@@ -992,7 +1004,8 @@ static void mp_huge_kick_trim(struct mp_huge_binding *b)
 }
 
 /* Free the blocks marked returning. */
-static unsigned int mp_huge_free_returning(struct mp_huge_binding *b)
+static unsigned int mp_huge_free_returning(struct mp_huge_binding *b,
+					   enum mp_huge_block_reason reason)
 {
 	struct mp_huge_block *blk, *tmp;
 	unsigned int n = 0;
@@ -1000,7 +1013,7 @@ static unsigned int mp_huge_free_returning(struct mp_huge_binding *b)
 	list_for_each_entry_safe(blk, tmp, &b->blocks, node) {
 		if (!blk->returning)
 			continue;
-		mp_huge_block_free(b, blk);
+		mp_huge_block_free(b, blk, reason);
 		n++;
 	}
 	mp_huge_stat_add(b, returned, n);
@@ -1027,7 +1040,8 @@ static void mp_huge_mark_whole(struct mp_huge_binding *b,
 /* What a park asked for: give back the blocks whose pages are all parked
  * or lost. The store is not touched, so this costs the data path nothing.
  */
-static void mp_huge_trim_parked(struct mp_huge_binding *b)
+static void mp_huge_trim_parked(struct mp_huge_binding *b,
+				enum mp_huge_block_reason reason)
 {
 	struct mp_huge_block *blk;
 
@@ -1037,7 +1051,7 @@ static void mp_huge_trim_parked(struct mp_huge_binding *b)
 	list_for_each_entry(blk, &b->blocks, node)
 		mp_huge_mark_whole(b, blk, 0);
 	spin_unlock_bh(&b->reserve_lock);
-	mp_huge_free_returning(b);
+	mp_huge_free_returning(b, reason);
 }
 
 /* Give back every block whose pages are all home, wherever they are. The
@@ -1077,7 +1091,7 @@ static void mp_huge_do_trim(struct mp_huge_binding *b)
 		else if (!b->policy->put(b->store, netmem))
 			mp_huge_reserve_park(b, blk, netmem, false);
 	}
-	mp_huge_free_returning(b);
+	mp_huge_free_returning(b, MP_HUGE_BLOCK_TRIMMED);
 }
 
 static void mp_huge_grow_work(struct work_struct *work)
@@ -1101,7 +1115,7 @@ static void mp_huge_trim_work(struct work_struct *work)
 
 	mutex_lock(&b->lock);
 	mp_huge_stat_add(b, trims, 1);
-	mp_huge_trim_parked(b);
+	mp_huge_trim_parked(b, MP_HUGE_BLOCK_PARKED_WHOLE);
 	mutex_unlock(&b->lock);
 	mp_huge_binding_put(b);
 }
@@ -1174,7 +1188,7 @@ static void mp_huge_teardown_store(struct mp_huge_binding *b)
 		}
 	}
 	WARN_ON_ONCE(b->policy->count(b->store));
-	mp_huge_trim_parked(b);
+	mp_huge_trim_parked(b, MP_HUGE_BLOCK_TEARDOWN);
 }
 
 /* Nothing refers to @b any more: no queue, no pool, no work. Process

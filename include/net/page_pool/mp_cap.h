@@ -71,6 +71,16 @@ enum mp_cap_stat {
 
 extern const char * const mp_cap_stat_names[MP_CAP_STAT_NUM];
 
+/**
+ * enum mp_cap_shrink_reason - why cached pages were given back
+ * @MP_CAP_SHRINK_PRESSURE:	the shrinker, under memory pressure
+ * @MP_CAP_SHRINK_CAP_LOWERED:	the cap was lowered below what is held
+ */
+enum mp_cap_shrink_reason {
+	MP_CAP_SHRINK_PRESSURE,
+	MP_CAP_SHRINK_CAP_LOWERED,
+};
+
 struct mp_cap_binding *mp_cap_binding_create(const struct mp_cap_params *p,
 					     struct net_device *dev,
 					     struct netlink_ext_ack *extack);

@@ -122,6 +122,32 @@ enum mp_huge_release_outcome {
 	MP_HUGE_RELEASE_GIVEN_BACK,
 };
 
+/**
+ * enum mp_huge_block_reason - why a huge page joined or left a binding
+ * @MP_HUGE_BLOCK_RESERVED:	reserved as the binding was made
+ * @MP_HUGE_BLOCK_GROWN:	grown into when the reserve ran dry
+ * @MP_HUGE_BLOCK_PARKED_WHOLE:	every page of it was parked (or lost)
+ * @MP_HUGE_BLOCK_TRIMMED:	an operator's trim, or a lower max-blocks
+ * @MP_HUGE_BLOCK_TEARDOWN:	the binding went
+ */
+enum mp_huge_block_reason {
+	MP_HUGE_BLOCK_RESERVED,
+	MP_HUGE_BLOCK_GROWN,
+	MP_HUGE_BLOCK_PARKED_WHOLE,
+	MP_HUGE_BLOCK_TRIMMED,
+	MP_HUGE_BLOCK_TEARDOWN,
+};
+
+/**
+ * enum mp_huge_grow_fail_reason - why a huge page could not be had
+ * @MP_HUGE_GROW_NOMEM:	the page allocator had no free 2 MiB block
+ * @MP_HUGE_GROW_LIMIT:	all bindings hold net.core.mp_huge_limit_mb
+ */
+enum mp_huge_grow_fail_reason {
+	MP_HUGE_GROW_NOMEM,
+	MP_HUGE_GROW_LIMIT,
+};
+
 struct mp_huge_binding *mp_huge_binding_create(const struct mp_huge_params *p,
 					       bool reserve_now,
 					       struct netlink_ext_ack *extack);
