@@ -9,6 +9,7 @@
 # usage: scripts/bench.sh [--no-smp]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/buildlock.sh"
 
 OUT=$RESULTS/bench.md
 

@@ -6,6 +6,7 @@
 # usage: scripts/build-x86.sh
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/buildlock.sh"
 
 configure() {
 	local frag=$TOP/scripts/configs/x86_64-vm.config stamp=$X86_OUT/.frag.sha

@@ -6,6 +6,7 @@
 # usage: scripts/kunit-uml.sh [kunit.py run options, e.g. a filter glob]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/buildlock.sh"
 
 mkdir -p "$RESULTS"
 cd "$KSRC"

@@ -12,6 +12,7 @@
 # usage: scripts/series.sh [--no-build]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/buildlock.sh"
 
 WT=$BUILD/series-tree
 OUT=$BUILD/series
