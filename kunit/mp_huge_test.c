@@ -645,7 +645,87 @@ static void mp_huge_trace_stop(void *data)
 	tracepoint_synchronize_unregister();
 }
 
-/* Attach to the four tracepoints until the test ends. */
+/* A policy that keeps at most mp_trace_keep pages and declines the rest,
+ * so that a test decides where a release goes. Built in with the tests:
+ * the budget policy may be a module, and these run before there is a
+ * userspace to load one.
+ */
+struct mp_trace_store {
+	spinlock_t lock;
+	struct pp_netmem_stack stack;
+};
+
+static unsigned int mp_trace_keep;
+
+static void *mp_trace_store_create(const struct pp_policy_params *params,
+				   int nid, unsigned long capacity)
+{
+	struct mp_trace_store *st = kzalloc(sizeof(*st), GFP_KERNEL);
+
+	if (!st)
+		return NULL;
+	spin_lock_init(&st->lock);
+	if (pp_netmem_stack_init(&st->stack, capacity, nid)) {
+		kfree(st);
+		return NULL;
+	}
+	return st;
+}
+
+static void mp_trace_store_destroy(void *store)
+{
+	struct mp_trace_store *st = store;
+
+	pp_netmem_stack_free(&st->stack);
+	kfree(st);
+}
+
+static unsigned int mp_trace_store_get(void *store, netmem_ref *netmems,
+				       unsigned int n)
+{
+	struct mp_trace_store *st = store;
+
+	spin_lock_bh(&st->lock);
+	n = pp_netmem_stack_pop_bulk(&st->stack, netmems, n);
+	spin_unlock_bh(&st->lock);
+	return n;
+}
+
+static bool mp_trace_store_put(void *store, netmem_ref netmem)
+{
+	struct mp_trace_store *st = store;
+	bool kept = false;
+
+	spin_lock_bh(&st->lock);
+	if (st->stack.count < READ_ONCE(mp_trace_keep))
+		kept = pp_netmem_stack_push(&st->stack, netmem);
+	spin_unlock_bh(&st->lock);
+	return kept;
+}
+
+static unsigned long mp_trace_store_count(void *store)
+{
+	return READ_ONCE(((struct mp_trace_store *)store)->stack.count);
+}
+
+static struct pp_policy_ops mp_trace_policy = {
+	.name		= "kunit-keep",
+	.create		= mp_trace_store_create,
+	.destroy	= mp_trace_store_destroy,
+	.get		= mp_trace_store_get,
+	.put		= mp_trace_store_put,
+	.drain		= mp_trace_store_get,
+	.count		= mp_trace_store_count,
+};
+
+static void mp_trace_policy_unregister(void *data)
+{
+	pp_policy_unregister(&mp_trace_policy);
+}
+
+/* Attach to the four tracepoints, and register kunit-keep, until the test
+ * ends.
+ */
 static struct mp_huge_trace *mp_huge_trace_start(struct kunit *test)
 {
 	struct mp_huge_trace *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
@@ -657,6 +737,9 @@ static struct mp_huge_trace *mp_huge_trace_start(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, register_trace_mp_huge_release(mp_huge_trace_release, t), 0);
 	KUNIT_ASSERT_EQ(test, register_trace_mp_huge_block(mp_huge_trace_block, t), 0);
 	KUNIT_ASSERT_EQ(test, register_trace_mp_huge_grow_fail(mp_huge_trace_grow_fail, t), 0);
+	KUNIT_ASSERT_EQ(test, pp_policy_register(&mp_trace_policy), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mp_trace_policy_unregister,
+							NULL), 0);
 	return t;
 }
 
@@ -666,17 +749,6 @@ static struct mp_huge_trace *mp_huge_trace_start(struct kunit *test)
  */
 static void mp_huge_test_trace_pages(struct kunit *test)
 {
-	struct mp_huge_params p = {
-		.blocks		= 1,
-		.max_blocks	= 1,
-		.nid		= NUMA_NO_NODE,
-		.policy		= "budget",
-		.policy_params	= {
-			.set	= PP_POLICY_BUDGET,
-			.budget	= PP_ALLOC_CACHE_REFILL,
-		},
-	};
-	struct pp_policy_params none = { .set = PP_POLICY_BUDGET };
 	struct mp_test_ctx *ctx = test->priv;
 	struct mp_huge_binding *b;
 	struct mp_huge_trace *t;
@@ -685,9 +757,8 @@ static void mp_huge_test_trace_pages(struct kunit *test)
 	unsigned int i;
 
 	t = mp_huge_trace_start(test);
-	b = mp_huge_binding_create(&p, true, NULL);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, b);
-	mp_test_own_binding(test, b);
+	WRITE_ONCE(mp_trace_keep, PP_ALLOC_CACHE_REFILL);
+	b = mp_test_binding(test, 1, 1, "kunit-keep");
 	KUNIT_EXPECT_EQ(test, t->id, mp_huge_binding_id(b));
 	KUNIT_EXPECT_EQ(test, t->add[MP_HUGE_BLOCK_RESERVED], 1);
 	KUNIT_EXPECT_EQ(test, t->blocks, 1);
@@ -728,8 +799,8 @@ static void mp_huge_test_trace_pages(struct kunit *test)
 	put_page(pages[0]);
 	KUNIT_EXPECT_EQ(test, t->release[MP_HUGE_RELEASE_LOST], 1);
 
-	/* a budget of 0: the policy declines, the page is parked */
-	KUNIT_ASSERT_EQ(test, mp_huge_binding_set_policy_params(b, &none, NULL), 0);
+	/* the policy declines: the page is parked */
+	WRITE_ONCE(mp_trace_keep, 0);
 	pages[0] = mp_test_alloc(pool);
 	KUNIT_ASSERT_NOT_NULL(test, pages[0]);
 	mp_test_free(pool, pages[0]);
@@ -767,7 +838,6 @@ static void mp_huge_test_trace_pages(struct kunit *test)
 static void mp_huge_test_trace_growth(struct kunit *test)
 {
 	const unsigned int want = MP_HUGE_PAGES + PP_ALLOC_CACHE_REFILL;
-	struct pp_policy_params none = { .set = PP_POLICY_BUDGET };
 	struct mp_test_ctx *ctx = test->priv;
 	struct mp_huge_binding *b;
 	struct mp_huge_trace *t;
@@ -778,7 +848,8 @@ static void mp_huge_test_trace_growth(struct kunit *test)
 	pages = kunit_kcalloc(test, 2 * want, sizeof(*pages), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, pages);
 	t = mp_huge_trace_start(test);
-	b = mp_test_binding(test, 1, 3, "budget");
+	WRITE_ONCE(mp_trace_keep, 0);
+	b = mp_test_binding(test, 1, 3, "kunit-keep");
 	mp_test_bind(test, b, ctx->dev, 3);
 	pool = mp_test_pool(test, ctx->dev, 3, 0, NULL);
 
@@ -810,7 +881,6 @@ static void mp_huge_test_trace_growth(struct kunit *test)
 	/* nothing kept: every block page is parked, every fallback page
 	 * given back, and both blocks go back by themselves
 	 */
-	KUNIT_ASSERT_EQ(test, mp_huge_binding_set_policy_params(b, &none, NULL), 0);
 	for (i = 0; i < n; i++)
 		mp_test_free(pool, pages[i]);
 	mp_test_pool_destroy(test, pool);
