@@ -11,7 +11,7 @@ PKGS=(
 	build-essential gcc make flex bison bc libelf-dev libssl-dev
 	dwarves ccache rsync git python3 python3-yaml python3-jsonschema
 	qemu-system-x86 clang llvm libbpf-dev bpftool bpftrace linux-perf
-	iperf3 iproute2 ethtool iputils-ping procps kmod psmisc
+	iperf3 iproute2 ethtool iputils-ping procps kmod psmisc libhugetlbfs-bin
 )
 
 missing() {
