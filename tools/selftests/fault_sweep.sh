@@ -6,8 +6,8 @@
 #  - fail_function on each function marked ALLOW_ERROR_INJECTION: the
 #    binding's id, counters and store, the policies' stores, huge page
 #    allocation and indexing, the order-0 fallback, a pool's init;
-#  - failslab and fail_page_alloc on every allocation of an mp-bind
-#    request in turn (the Nth allocation of the hugepool tool's task);
+#  - each slab and page allocation of an mp-bind request in turn
+#    (fail-nth, alloc_nth.py), for both providers;
 #  - fail_page_alloc on refills under traffic (softirq).
 # Each must end in a clean error (the request refused with an errno, or
 # an XDP attach refused) or in counted fallback, leave no binding and no
@@ -137,57 +137,30 @@ sweep_functions() {
 	hp unbind "$id"
 }
 
-# nth_alloc ATTR N: fail the Nth allocation (slab or pages) of the tasks
-# that have make-it-fail set, once
-nth_alloc() {
-	echo 1 > "$1/times"
-	echo "$2" > "$1/space" 2>/dev/null || true
-	echo 100 > "$1/probability"
-	echo "$2" > "$1/interval"
-	echo 1 > "$1/task-filter"
-	echo 0 > "$1/verbose"
-	[[ ! -e $1/ignore-gfp-wait ]] || echo N > "$1/ignore-gfp-wait"
-	[[ ! -e $1/ignore-gfp-highmem ]] || echo N > "$1/ignore-gfp-highmem"
-}
-
-alloc_off() {
-	echo 0 > "$1/probability"
-	echo 0 > "$1/task-filter"
-}
-
-# Each allocation of one bind request failed in turn: whatever fails, the
-# request is refused or succeeds; either way nothing is left half made.
+# Each allocation of one bind request failed in turn (fail-nth, set by
+# alloc_nth.py right before it sends the request): whatever fails, the
+# request is refused with ENOMEM or succeeds, and nothing is left bound.
 sweep_allocations() {
-	local attr=$1 what=$2 n refusals=0 made=0 bad=0 id out
-	hp_cleanup_add "$what" "echo 0 > $attr/probability; echo 0 > $attr/task-filter"
-	for ((n = 1; n <= 30; n++)); do
-		nth_alloc "$attr" "$n"
-		out=$(ip netns exec "$HP_NSB" sh -c \
-			"echo 1 > /proc/self/make-it-fail; exec $HUGEPOOL bind vb 0 huge blocks 1 policy percpu" \
-			2> "$HP_TMP/err")
-		if [[ $? == 0 ]]; then
-			made=$((made + 1))
-			alloc_off "$attr"
-			hp unbind "$out" > /dev/null 2>&1 ||
-				{ hp_log "$what #$n: unbind $out failed"; bad=$((bad + 1)); }
-		else
-			out=$(cat "$HP_TMP/err")
-			refusals=$((refusals + 1))
-			[[ $out == *hugepool:* ]] || { hp_log "$what #$n: $out"; bad=$((bad + 1)); }
-		fi
-		alloc_off "$attr"
-		if [[ $(bindings_of_vb) != 0 ]]; then
-			hp_log "$what #$n left a binding:"
-			hp show vb 2>&1 | hp_dump -
-			bad=$((bad + 1))
-			break
-		fi
-	done
-	hp_cleanup_drop "$what"
-	hp_log "$what: 30 requests, $refusals refused, $made made"
-	hp_expect "$what on each allocation of mp-bind: clean refusals, nothing left" \
-		"$bad" -eq 0
-	hp_expect "$what: some requests were refused (the injection hit)" "$refusals" -gt 0
+	local what=$1 spec=$2 out sites refused bad
+	hp_cleanup_add nth "echo Y > $FS/ignore-gfp-wait; echo Y > $FPA/ignore-gfp-wait"
+	echo N > $FS/ignore-gfp-wait
+	echo N > $FPA/ignore-gfp-wait
+	out=$(ip netns exec "$HP_NSB" /usr/bin/python3 "$HP_TOP/tools/selftests/alloc_nth.py" \
+		"$(hp_ifindex "$HP_NSB" vb)" 0 "$spec" 2>&1)
+	echo Y > $FS/ignore-gfp-wait
+	echo Y > $FPA/ignore-gfp-wait
+	hp_cleanup_drop nth
+	grep '^#' <<< "$out" | tail -n 8 | hp_dump -
+	read -r sites refused bad <<< "$(tail -n 1 <<< "$out")"
+	if ! [[ "$sites $refused $bad" =~ ^[0-9]+\ [0-9]+\ [0-9]+$ ]]; then
+		# it did not finish: say how it ended
+		tail -n 5 <<< "$out" | hp_dump -
+		sites=0 refused=0 bad=1
+	fi
+	hp_log "$what: $sites allocation sites, each failed once: $refused refused"
+	hp_expect "$what: each allocation of mp-bind failed: clean refusals, nothing left" \
+		"${bad:-1}" -eq 0
+	hp_expect "$what: the failures reached the request's path" "${refused:-0}" -gt 0
 }
 
 # Page allocation failing under traffic, in softirq: refills fall short.
@@ -198,12 +171,15 @@ sweep_refills() {
 	xdp_on
 	hp_cleanup_add fpa "echo 0 > $FPA/probability"
 	echo 0 > $FPA/task-filter
-	echo 10 > $FPA/probability
 	echo 1 > $FPA/interval
-	echo -1 > $FPA/times
 	echo 0 > $FPA/min-order
-	echo N > $FPA/ignore-gfp-wait
+	# only allocations that cannot sleep, as refills in softirq: the
+	# task filter cannot single out softirq, and a 10% failure of every
+	# allocation would fail the shell's own forks
+	echo Y > $FPA/ignore-gfp-wait
 	echo 0 > $FPA/verbose
+	echo -1 > $FPA/times
+	echo 10 > $FPA/probability
 	traffic 4
 	echo 0 > $FPA/probability
 	hp_cleanup_drop fpa
@@ -226,8 +202,8 @@ main() {
 		hp_log "bindings left by the function sweep:"
 		hp show vb 2>&1 | hp_dump -
 	fi
-	sweep_allocations "$FS" failslab
-	sweep_allocations "$FPA" fail_page_alloc
+	sweep_allocations "hugepage, percpu" '{"type": "huge", "blocks": 1, "policy": "percpu"}'
+	sweep_allocations "memory cap" '{"type": "cap", "cap": 256}'
 	sweep_refills
 	hp_veth_del
 	hp_check "no binding left" test "$(hp_bindings | grep -c '^id=')" == 0
