@@ -338,6 +338,8 @@ static void show_huge(const struct netdev_mp_huge *h)
 	field("trims", h->_present.trims, h->trims);
 	field("dma-block-maps", h->_present.dma_block_maps, h->dma_block_maps);
 	field("dma-page-maps", h->_present.dma_page_maps, h->dma_page_maps);
+	field("releases", h->_present.releases, h->releases);
+	field("parks", h->_present.parks, h->parks);
 }
 
 static void show_cap(const struct netdev_mp_cap *c)
