@@ -5,7 +5,8 @@
 # off inside a subtest (the VM died), results beyond the plan, wrong
 # numbers and a log without results must count as failed; skips are
 # counted and named; a clean run passes. The KTAP shapes are those of
-# KUnit's console output and of tools/selftests/run.sh. Then the same
+# KUnit's console output (a module's suites after the built-in ones
+# included) and of tools/selftests/run.sh. Then the same
 # through the real thing: stand-in tests on tools/selftests/lib.sh, run by
 # tools/selftests/run.sh, that die half-way in several ways. Output is
 # KTAP.
@@ -89,7 +90,7 @@ main() {
 	WORK=$(mktemp -d)
 	trap cleanup EXIT
 	echo "KTAP version 1"
-	ktap_set_plan 20
+	ktap_set_plan 22
 	case_ "a full run passes" "3 0 0" \
 		'KTAP version 1\n1..3\nok 1 a\nok 2 b\nok 3 c\n'
 	case_ "fewer results than the plan fail" "2 2 0" \
@@ -116,6 +117,10 @@ main() {
 		"$(nest t ok 'KTAP version 1\n1..2\nok 1 a # SKIP why\nok 2 b')"
 	case_ "KUnit: suites, a param case skipped, timestamps" "2 0 1" \
 		'[    1.0] KTAP version 1\n[    1.1] 1..1\n[    1.2]     KTAP version 1\n[    1.3]     # Subtest: pp\n[    1.4]     1..2\n[    1.5]         KTAP version 1\n[    1.6]         # Subtest: contract\n[    1.7]         ok 1 lifo\n[    1.8]         ok 2 budget # SKIP not registered\n[    1.9]     ok 1 contract\n[    2.0]     ok 2 other\n[    2.1] ok 1 pp\n'
+	case_ "KUnit: a module's suites after the built-in ones are counted" "2 1 0" \
+		'[    1.0] KTAP version 1\n[    1.1] 1..1\n[    1.2] ok 1 a\n[    9.0] boot messages\n[   20.0] KTAP version 1\n[   20.1] 1..2\n[   20.2] ok 1 b\n[   20.3] not ok 2 c\n'
+	case_ "KUnit: a module's document cut short fails" "2 1 0" \
+		'KTAP version 1\n1..1\nok 1 a\nKTAP version 1\n1..2\nok 1 b\n'
 	wrapped ok "3 0 0"
 	wrapped exit0 "1 2 0"
 	wrapped unbound "1 2 0"

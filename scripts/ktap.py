@@ -9,7 +9,8 @@ crashed), a parent marked "not ok" whose own results all passed (a test
 that exited non-zero without saying why), a log with no results at all,
 any error the parser reports (wrong test numbers, a missing result line,
 a subtest with no results), and results beyond the plan (which the parser
-would not read).
+would not read). A console log may hold several KTAP documents (built-in
+suites at boot, then a module's at load): each is counted.
 
 usage: ktap.py LOG [LOG...]
 prints: one "# FAILED name", "# SKIPPED name" or "# ERROR name: what"
@@ -48,17 +49,30 @@ def leaves(test, name):
         yield f'{name} (its own result)', test.status
 
 
-def parse(path):
-    """The parsed run, the parser's errors, and result lines it left
-    unread (results beyond a plan)."""
+TOP_LEVEL = re.compile(r'(K?)TAP version [0-9]+$')
+
+
+def documents(path):
+    """The log's lines, split at each top-level KTAP header: the console
+    of a guest that loads a module of KUnit suites after boot holds one
+    KTAP document for the built-in suites and one per module."""
     with open(path, errors='replace') as f:
         lines = f.read().splitlines()
     # console output: drop printk timestamps before the parser sees it
     lines = [re.sub(r'^\[[ 0-9.]+\] ', '', line) for line in lines]
+    starts = [i for i, line in enumerate(lines) if TOP_LEVEL.match(line)]
+    if not starts:
+        return [lines]
+    return [lines[a:b] for a, b in zip(starts, starts[1:] + [len(lines)])]
+
+
+def parse(lines):
+    """The parsed run of one document, the parser's errors, and result
+    lines it left unread (results beyond a plan)."""
     # The parser peeks at the last line again once past the end, and a
     # log cut off in a subtest then crashes it: end on a line that is
     # not KTAP.
-    lines.append('')
+    lines = lines + ['']
     out = io.StringIO()
     kunit_parser.stdout = Printer(out)
     stream = kunit_parser.extract_tap_lines(lines)
@@ -84,29 +98,36 @@ def count(path):
     base = os.path.basename(path)
     res = [0, 0, 0]
     report = []
-    try:
-        test, errors, unread = parse(path)
-    except Exception as e:  # a parser crash is no verdict of pass
-        return [0, 1, 0], [f'# ERROR {base}: the KTAP parser failed: {e!r}']
-    cases = (leaf for i, sub in enumerate(test.subtests, 1)
-             for leaf in leaves(sub, f'{base}: {sub.name or f"#{i}"}'))
-    for name, status in cases:
-        if status == TestStatus.SUCCESS:
-            res[0] += 1
-        elif status == TestStatus.SKIPPED:
-            res[2] += 1
-            report.append(f'# SKIPPED {name}')
-        else:
+    for lines in documents(path):
+        try:
+            test, errors, unread = parse(lines)
+        except Exception as e:  # a parser crash is no verdict of pass
             res[1] += 1
-            report.append(f'# FAILED {name} ({status.name.lower()})')
-    # What the parser complains of is reported; it fails the log once,
-    # unless a case of it failed already (a missing case is both).
-    report += [f'# ERROR {base}: {err}' for err in errors]
-    report += [f'# ERROR {base}: a result beyond the plan: {line}'
-               for line in unread]
-    if (errors or unread) and not res[1]:
-        res[1] += 1
-    if test.status == TestStatus.FAILURE_TO_PARSE_TESTS or not sum(res):
+            report.append(f'# ERROR {base}: the KTAP parser failed: {e!r}')
+            continue
+        doc_failed = res[1]
+        cases = (leaf for i, sub in enumerate(test.subtests, 1)
+                 for leaf in leaves(sub, f'{base}: {sub.name or f"#{i}"}'))
+        for name, status in cases:
+            if status == TestStatus.SUCCESS:
+                res[0] += 1
+            elif status == TestStatus.SKIPPED:
+                res[2] += 1
+                report.append(f'# SKIPPED {name}')
+            else:
+                res[1] += 1
+                report.append(f'# FAILED {name} ({status.name.lower()})')
+        # What the parser complains of is reported; it fails the document
+        # once, unless a case of it failed already (a missing case is both).
+        report += [f'# ERROR {base}: {err}' for err in errors]
+        report += [f'# ERROR {base}: a result beyond the plan: {line}'
+                   for line in unread]
+        if (errors or unread) and res[1] == doc_failed:
+            res[1] += 1
+        if test.status == TestStatus.FAILURE_TO_PARSE_TESTS:
+            res[1] += 1
+            report.append(f'# FAILED {base}: no KTAP')
+    if not sum(res):
         res[1] += 1
         report.append(f'# FAILED {base}: no test results')
     return res, report
