@@ -10,6 +10,7 @@
 #
 # A skip is a failure unless this configuration is known to skip that case
 # (EXPECTED_SKIPS below, with the reason); every unexpected skip is named.
+# So is a KUnit suite that should have run and did not (EXPECTED_SUITES).
 #
 # usage: scripts/check.sh [--count]
 #   --count  only count the results build/results holds (of the last run)
@@ -26,12 +27,14 @@ EXPECTED_SKIPS=(
 	'kunit-uml.log: mp_cap.mp_cap_test_dma|UML'"'"'s virtual PCI bus has no device to map for (the guest runs it)'
 	'kunit-x86*.log: pp_bench.*|the benchmark runs only with pp_bench.run=1 (make bench)'
 )
-# ... and those of the guest's configuration as built
-x86_expected_skips() {
-	if grep -qx 'CONFIG_PP_POLICY_BUDGET=m' "$X86_OUT/.config" 2>/dev/null; then
-		EXPECTED_SKIPS+=('kunit-x86.log: pp_policy_*.budget|budget is a module in the guest; KUnit runs at boot, before a module can load (policy_module.sh covers it)')
-	fi
-}
+# KUnit suites each log must show: a suite gone (a config change, a module
+# that did not load) would otherwise leave nothing to count and pass.
+POLICY_SUITES="pp_policy_registry pp_policy_contract pp_policy_budget pp_policy_trim pp_policy_smp"
+EXPECTED_SUITES=(
+	"kunit-uml.log: mp_huge mp_huge_dma mp_cap $POLICY_SUITES"
+	"kunit-x86.log: mp_huge mp_huge_dma mp_cap pp_bench $POLICY_SUITES"
+	"kunit-x86-swiotlb.log: mp_huge_dma"
+)
 
 # Options without which a clean log proves nothing, per kernel build.
 X86_CHECKERS=(KASAN PROVE_LOCKING DEBUG_KMEMLEAK DMA_API_DEBUG)
@@ -146,10 +149,24 @@ count_results() {
 	done < <(result_files)
 }
 
+# Adds a failure per expected KUnit suite a log does not show.
+count_suites() {
+	local e log suite
+	for e in "${EXPECTED_SUITES[@]}"; do
+		log=$RESULTS/${e%%:*}
+		[[ -f $log ]] || continue	# counted missing already
+		for suite in ${e#*:}; do
+			grep -qE "# Subtest: $suite"$'\r'"?\$" "$log" && continue
+			log "$(basename "$log"): KUnit suite $suite did not run"
+			FAILED=$((FAILED + 1))
+		done
+	done
+}
+
 count() {
 	PASSED=0 FAILED=0 SKIPPED=0
-	x86_expected_skips
 	count_results
+	count_suites
 	if ! "$TOP/scripts/logscan.sh" "$RESULTS"/*.log >&2; then
 		log "a kernel log has a splat (above)"
 		FAILED=$((FAILED + 1))
