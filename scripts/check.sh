@@ -82,6 +82,16 @@ checkers() {
 	return $rc
 }
 
+# Every committed selftest is one that make check runs.
+selftests_listed() {
+	local f rc=0
+	while read -r f; do
+		log "$f is a test no list of scripts/selftests.sh runs (add it, or to HELPERS if it is none)"
+		rc=1
+	done < <("$TOP/scripts/selftests.sh" --unlisted)
+	return $rc
+}
+
 check_checkers() {
 	local rc=0
 	checkers "$X86_OUT/.config" "${X86_CHECKERS[@]}" || rc=1
@@ -194,6 +204,7 @@ main() {
 	step build-x86 "$TOP/scripts/build-x86.sh"
 	step checkers check_checkers
 	step kunit-x86 "$TOP/scripts/kunit-x86.sh"
+	step selftests-listed selftests_listed
 	step selftests "$TOP/scripts/selftests.sh"
 	log "make check took $((SECONDS - t0))s"
 	count
