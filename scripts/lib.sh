@@ -3,7 +3,7 @@
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$TOP/build}
-KSRC=$BUILD/linux
+KSRC=${KSRC:-$BUILD/linux}
 UML_OUT=$BUILD/uml
 X86_OUT=${X86_OUT:-$BUILD/x86}
 VM_OUT=$BUILD/vm
@@ -19,6 +19,16 @@ export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
 # Debian's source package this series is written against; prepare.sh falls
 # back to the newest 6.12 with a warning when this exact one is gone.
 KVER_PIN=6.12.117-1~deb12u1
+
+# For what only reads the kernel tree (the VM, the tools built against it):
+# with no tree in BUILD, the one X86_OUT was built from, so a checkout can
+# run the guest of another's build. Never for what writes the tree.
+ksrc_for_guest() {
+	if [[ ! -d $KSRC && -d $X86_OUT/source ]]; then
+		KSRC=$(cd "$X86_OUT/source" && pwd -P)
+	fi
+	export KSRC
+}
 
 log()  { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die()  { log "error: $*"; exit 1; }

@@ -8,6 +8,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+ksrc_for_guest
 "$TOP/scripts/build-tools.sh"
 log "booting the guest (software emulation; about a minute)"
 rc=0

@@ -73,6 +73,7 @@ main() {
 	esac
 	mkdir -p "$RESULTS"
 	rm -f "$RESULTS"/selftest-*.ktap
+	ksrc_for_guest
 	"$TOP/scripts/build-tools.sh"
 	if [[ $# -gt 0 ]]; then
 		boot selftests "${HP_VM_MEM:-2048}" "$@" || rc=1
