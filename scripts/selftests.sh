@@ -5,16 +5,20 @@
 # A test that left no output (the VM died or timed out before it ran)
 # gets a result file that says so, which counts as failed.
 #
-# usage: scripts/selftests.sh [test[:arg]...]   (HP_VM_MEM=MiB for those)
+# usage: scripts/selftests.sh [test[:arg]...]   (HP_VM_MEM=MiB, HP_VM_OPTS="--numa"
+#                                               for those)
 #        scripts/selftests.sh --list            the result files of a full run
 #        scripts/selftests.sh --unlisted        committed tests no list runs
 # exit: 0 if every test passed or skipped, 1 otherwise
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-# one boot with 2 GiB for these, one with 256 MiB for the low-memory guest
-DEFAULT_TESTS=(veth_xdp:lifo veth_xdp:percpu veth_xdp:budget nsim_hold app_crash policy_module)
+# one boot with 2 GiB for these, one with 256 MiB for the low-memory guest,
+# one with two NUMA nodes
+DEFAULT_TESTS=(veth_xdp:lifo veth_xdp:percpu veth_xdp:budget nsim_hold app_crash policy_module
+	hugepool_cli mp_netlink sysctl_input nl_fuzz netns_limit fault_sweep)
 LOWMEM_TESTS=(cap_lowmem)
+NUMA_TESTS=(numa_rx)
 # what else tools/selftests holds: no test of its own
 HELPERS=(lib.sh run.sh pp_sample.py nlfuzz.py alloc_nth.py)
 
@@ -25,12 +29,13 @@ result() {
 	echo "selftest-$name${arg:+-$arg}.ktap"
 }
 
-# boot NAME MiB TEST...
+# boot NAME MiB "VM OPTIONS" TEST...
 boot() {
-	local name=$1 mem=$2 out=$VM_OUT/$1 rc=0 f t
-	shift 2
-	log "VM selftests ($mem MiB): $*"
-	"$TOP/scripts/vm.sh" -m "$mem" -t 2400 -o "$out" -- \
+	local name=$1 mem=$2 out=$VM_OUT/$1 rc=0 f t opts
+	read -ra opts <<< "$3"
+	shift 3
+	log "VM selftests ($mem MiB${opts[*]:+ ${opts[*]}}): $*"
+	"$TOP/scripts/vm.sh" -m "$mem" "${opts[@]}" -t 2400 -o "$out" -- \
 		tools/selftests/run.sh "$out/ktap" "$@" || rc=$?
 	cp "$out/console.log" "$RESULTS/$name.log" || rc=1
 	for f in "$out"/ktap/*.ktap; do
@@ -50,7 +55,8 @@ boot() {
 # Test programs committed to tools/selftests that no list above runs: a
 # test make check never runs passes unseen.
 unlisted() {
-	local f name listed=" ${DEFAULT_TESTS[*]%%:*} ${LOWMEM_TESTS[*]%%:*} ${HELPERS[*]} "
+	local f name
+	local listed=" ${DEFAULT_TESTS[*]%%:*} ${LOWMEM_TESTS[*]%%:*} ${NUMA_TESTS[*]} ${HELPERS[*]} "
 	git -C "$TOP" ls-files -- tools/selftests | while read -r f; do
 		name=$(basename "$f")
 		[[ $name == *.sh || $name == *.py ]] || continue
@@ -63,7 +69,7 @@ main() {
 	local rc=0 t
 	case ${1:-} in
 	--list)
-		for t in "${DEFAULT_TESTS[@]}" "${LOWMEM_TESTS[@]}"; do
+		for t in "${DEFAULT_TESTS[@]}" "${LOWMEM_TESTS[@]}" "${NUMA_TESTS[@]}"; do
 			result "$t"
 		done
 		return 0 ;;
@@ -76,11 +82,12 @@ main() {
 	ksrc_for_guest
 	"$TOP/scripts/build-tools.sh"
 	if [[ $# -gt 0 ]]; then
-		boot selftests "${HP_VM_MEM:-2048}" "$@" || rc=1
+		boot selftests "${HP_VM_MEM:-2048}" "${HP_VM_OPTS:-}" "$@" || rc=1
 		return $rc
 	fi
-	boot selftests 2048 "${DEFAULT_TESTS[@]}" || rc=1
-	boot selftests-lowmem 256 "${LOWMEM_TESTS[@]}" || rc=1
+	boot selftests 2048 "" "${DEFAULT_TESTS[@]}" || rc=1
+	boot selftests-lowmem 256 "" "${LOWMEM_TESTS[@]}" || rc=1
+	boot selftests-numa 2048 --numa "${NUMA_TESTS[@]}" || rc=1
 	return $rc
 }
 

@@ -7,16 +7,17 @@
 # may be anywhere, /tmp and /root included: the guest keeps them visible.
 #
 # usage: scripts/vm.sh [-m MiB] [-s cpus] [-a "kernel args"] [-t seconds]
-#                      [-o outdir] [-v] [--mt] [--kvm] -- command [args...]
+#                      [-o outdir] [-v] [--mt] [--kvm] [--numa] -- command [args...]
 #   --mt   multi-threaded TCG: faster, but QEMU 7.2 oopses on live kernel
 #          text patching (static keys, XDP attach); measurements only
 #   --kvm  use /dev/kvm (HUGEPOOL_KVM=1 does the same); only where it is a
 #          real KVM: the nested one on these machines is slower than TCG
+#   --numa two NUMA nodes, one CPU and half the memory each (-s 2)
 # exit: the command's status; 124 on timeout; 125 if the VM died first
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-MEM=2048 CPUS=2 APPEND="" TIMEOUT=900 OUT="" VERBOSE=0 MT=0 KVM=${HUGEPOOL_KVM:-0}
+MEM=2048 CPUS=2 APPEND="" TIMEOUT=900 OUT="" VERBOSE=0 MT=0 KVM=${HUGEPOOL_KVM:-0} NUMA=0
 
 usage() {
 	sed -n '3,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//' >&2
@@ -34,12 +35,23 @@ parse() {
 		-v) VERBOSE=1; shift ;;
 		--mt) MT=1; shift ;;
 		--kvm) KVM=1; shift ;;
+		--numa) NUMA=1; shift ;;
 		--) shift; break ;;
 		*) usage ;;
 		esac
 	done
 	[[ $# -gt 0 ]] || usage
+	[[ $NUMA == 0 || $CPUS == 2 ]] || die "--numa needs 2 CPUs"
 	CMD=("$@")
+}
+
+# --numa: node 0 with CPU 0, node 1 with CPU 1, half the memory each
+numa() {
+	[[ $NUMA == 1 ]] || return 0
+	local half=$((MEM / 2))
+	echo "-object memory-backend-ram,id=m0,size=${half}M" \
+		"-object memory-backend-ram,id=m1,size=$((MEM - half))M" \
+		"-numa node,nodeid=0,cpus=0,memdev=m0 -numa node,nodeid=1,cpus=1,memdev=m1"
 }
 
 accel() {
@@ -76,7 +88,7 @@ main() {
 	set +e
 	# shellcheck disable=SC2046	# accel's words are separate options
 	timeout --foreground -k 10 "$TIMEOUT" qemu-system-x86_64 \
-		$(accel) -m "$MEM" -smp "$CPUS" -nographic -no-reboot -nic none \
+		$(accel) -m "$MEM" -smp "$CPUS" $(numa) -nographic -no-reboot -nic none \
 		-kernel "$kernel" \
 		-virtfs local,id=root,path=/,mount_tag=/dev/root,security_model=none,readonly=on,multidevs=remap \
 		-virtfs local,id=out,path="$OUT",mount_tag=out,security_model=none,multidevs=remap \
