@@ -68,6 +68,16 @@ parse() {
 	CMD=("$@")
 }
 
+# -smp: with --numa, one socket per node, or the guest's scheduler finds
+# two cores of one socket (one LLC) on two nodes and WARNs in topology_sane()
+smp() {
+	if [[ $NUMA == 1 ]]; then
+		echo "$CPUS,sockets=$CPUS,cores=1,threads=1"
+	else
+		echo "$CPUS"
+	fi
+}
+
 # --numa: node 0 with CPU 0, node 1 with CPU 1, half the memory each
 numa() {
 	[[ $NUMA == 1 ]] || return 0
@@ -140,7 +150,7 @@ main() {
 	set +e
 	# shellcheck disable=SC2046	# accel's words are separate options
 	timeout --foreground -k 10 "$TIMEOUT" qemu-system-x86_64 \
-		$(accel) -m "$MEM" -smp "$CPUS" $(numa) $(devices) $(trace) \
+		$(accel) -m "$MEM" -smp "$(smp)" $(numa) $(devices) $(trace) \
 		-nographic -no-reboot -nic none \
 		-kernel "$kernel" \
 		-virtfs local,id=root,path=/,mount_tag=/dev/root,security_model=none,readonly=on,multidevs=remap \
