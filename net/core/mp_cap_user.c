@@ -130,6 +130,7 @@ int mp_cap_nl_set(struct mp_binding *mb, const struct nlattr *nest,
 	struct nlattr *tb[NETDEV_A_MP_CAP_MAX + 1] = {};
 	struct mp_cap_binding *b = mp_cap_binding_of(mb);
 	struct mp_cap_params p;
+	u32 had_budget;
 	int err;
 
 	if (trim) {
@@ -137,10 +138,19 @@ int mp_cap_nl_set(struct mp_binding *mb, const struct nlattr *nest,
 		return -EINVAL;
 	}
 	mp_cap_binding_params(b, &p);
+	had_budget = p.device_budget;
 	p.device_budget = 0;		/* unless asked: leave it */
 	err = mp_cap_nl_parse(nest, &p, tb, extack);
 	if (err)
 		return err;
+	/* a device's pages are counted against its budget from the first
+	 * binding that gives one: a budget cannot start half-way
+	 */
+	if (p.device_budget && !had_budget) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[NETDEV_A_MP_CAP_DEVICE_BUDGET],
+				    "the binding's device has no budget: give one at mp-bind");
+		return -EINVAL;
+	}
 	err = mp_cap_set(b, &p, extack);
 	if (err && extack && !extack->bad_attr)
 		NL_SET_BAD_ATTR(extack, nest);

@@ -153,9 +153,20 @@ nsim_cap() {
 	expect "bind cap: prints the id" 0 "^[0-9]+$" "^$" bind "$dev" 2-3 cap 128 low 100
 	id=$OUT
 	expect "show: cap and cap-low" 0 "^  cap-low +100$" "" show "$dev"
+	expect "refused: a device budget the binding did not start with" 1 "^$" \
+		"^hugepool: mp-binding-set: Invalid argument: the binding's device has no budget.*device-budget" \
+		set "$id" cap 256 device-budget 1024
+	expect "show: the refused set changed nothing" 0 "^  cap +128$" "" show "$dev"
+	expect "set cap and low" 0 "^$" "^$" set "$id" cap 256 low 200
+	expect "show: the new cap" 0 "^  cap +256$" "" show "$dev"
+	expect "unbind cap" 0 "^$" "^$" unbind "$id"
+	expect "bind cap with a device budget" 0 "^[0-9]+$" "^$" \
+		bind "$dev" 2-3 cap 128 device-budget 512
+	id=$OUT
+	expect "show: the device budget" 0 "^  device-budget +512$" "" show "$dev"
 	expect "set cap, low and device-budget" 0 "^$" "^$" \
 		set "$id" cap 256 low 200 device-budget 1024
-	expect "show: the new cap" 0 "^  cap +256$" "" show "$dev"
+	expect "show: the new device budget" 0 "^  device-budget +1024$" "" show "$dev"
 	expect "refused: trim of a memory-cap binding" 1 "^$" \
 		"^hugepool: mp-binding-set: [A-Za-z ]+: trim is for hugepage bindings" set "$id" trim
 	expect "unbind cap" 0 "^$" "^$" unbind "$id"
@@ -215,7 +226,7 @@ main() {
 	[[ $RC == 0 ]] || hp_skip_all "a kernel without mp-binding-get: $ERR"
 	[[ -d $NSIM ]] || modprobe netdevsim 2>/dev/null
 	[[ -d $NSIM ]] || hp_skip_all "no netdevsim"
-	hp_plan 49
+	hp_plan 56
 	hp_sysctl_default net.core.mp_default=none
 
 	usage_errors
