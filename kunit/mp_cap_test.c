@@ -438,7 +438,7 @@ static void mp_cap_test_default(struct kunit *test)
 
 /* What the mp_cap tracepoints said during a test about one binding. */
 struct mp_cap_trace {
-	spinlock_t lock;
+	spinlock_t lock;	/* probes may run on any CPU */
 	u32 id;
 	unsigned int other;
 	unsigned int refills, cached, fresh, refused;

@@ -535,7 +535,7 @@ static void mp_huge_test_trim(struct kunit *test)
  * they named; @other counts events naming another.
  */
 struct mp_huge_trace {
-	spinlock_t lock;
+	spinlock_t lock;	/* probes run in the test and in the worker */
 	u32 id;
 	unsigned int other;
 	unsigned int refills, store, reserve, fallback, got, zero_ns;
@@ -651,7 +651,7 @@ static void mp_huge_trace_stop(void *data)
  * userspace to load one.
  */
 struct mp_trace_store {
-	spinlock_t lock;
+	spinlock_t lock;	/* protects stack: get, put and drain */
 	struct pp_netmem_stack stack;
 };
 
