@@ -216,14 +216,14 @@ static void mp_cap_test_device_budget(struct kunit *test)
 	struct mp_test_ctx *ctx = test->priv;
 	const unsigned int cap = 4 * PP_ALLOC_CACHE_REFILL;
 	const unsigned int budget = 3 * PP_ALLOC_CACHE_REFILL;
-	struct mp_cap_binding *b0, *b1;
+	struct mp_cap_binding *b1;
 	struct page_pool *p0, *p1;
 	struct page **pages;
 	unsigned int n0, n1, i;
 
 	pages = kunit_kcalloc(test, 2 * cap, sizeof(*pages), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, pages);
-	b0 = mp_cap_test_bind(test, cap, budget, 0);
+	mp_cap_test_bind(test, cap, budget, 0);
 	b1 = mp_cap_test_bind(test, cap, 0, 1);	/* joins the device's */
 	p0 = mp_test_pool(test, ctx->dev, 0, 0, NULL);
 	p1 = mp_test_pool(test, ctx->dev, 1, 0, NULL);

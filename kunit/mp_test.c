@@ -325,7 +325,7 @@ int mp_test_sysctl(const struct ctl_table *table, const char *val)
 EXPORT_SYMBOL_IF_KUNIT(mp_test_sysctl);
 
 void mp_test_sysctl_read(const struct ctl_table *table, char *buf,
-				size_t size)
+			 size_t size)
 {
 	size_t len = size;
 	loff_t pos = 0;
@@ -346,12 +346,11 @@ void mp_test_expect_sysctl(struct kunit *test, const struct ctl_table *table,
 }
 EXPORT_SYMBOL_IF_KUNIT(mp_test_expect_sysctl);
 
-
 /*** DMA: mappings counted on a device DMA-API debugging tracks ***/
 
 #if IS_ENABLED(CONFIG_PCI) && IS_ENABLED(CONFIG_HAS_DMA)
 static void mp_test_dma_count_map(void *data, struct device *dev, phys_addr_t phys,
-			     dma_addr_t dma, size_t size,
+				  dma_addr_t dma, size_t size,
 			     enum dma_data_direction dir, unsigned long attrs)
 {
 	struct mp_test_dma_count *c = data;
@@ -363,7 +362,7 @@ static void mp_test_dma_count_map(void *data, struct device *dev, phys_addr_t ph
 }
 
 static void mp_test_dma_count_unmap(void *data, struct device *dev, dma_addr_t dma,
-			       size_t size, enum dma_data_direction dir,
+				    size_t size, enum dma_data_direction dir,
 			       unsigned long attrs)
 {
 	struct mp_test_dma_count *c = data;
@@ -382,7 +381,7 @@ static void mp_test_dma_count_stop(void *data)
 }
 
 void mp_test_dma_count_start(struct kunit *test, struct mp_test_dma_count *c,
-			       struct device *dev)
+			     struct device *dev)
 {
 	c->dev = dev;
 	KUNIT_ASSERT_EQ(test, register_trace_dma_map_page(mp_test_dma_count_map, c), 0);

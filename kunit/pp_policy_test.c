@@ -623,7 +623,7 @@ static struct kunit_suite pp_policy_budget_suite = {
  * drains: what trims cost the store.
  */
 struct pp_test_half {
-	spinlock_t lock;
+	spinlock_t lock;	/* protects stack and the counts */
 	struct pp_netmem_stack stack;
 	unsigned int puts;
 };
@@ -1076,6 +1076,7 @@ static void pp_test_smp_stress(struct kunit *test)
 	struct task_struct *t;
 	struct pp_stress *st;
 	u64 free, lost;
+	int err;
 
 	st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, st);
@@ -1115,9 +1116,10 @@ static void pp_test_smp_stress(struct kunit *test)
 			} else {
 				params.set = 0;
 			}
-			if (params.set)
-				KUNIT_EXPECT_EQ(test, mp_huge_binding_set_policy_params(st->b,
-											&params, NULL), 0);
+			if (params.set) {
+				err = mp_huge_binding_set_policy_params(st->b, &params, NULL);
+				KUNIT_EXPECT_EQ(test, err, 0);
+			}
 			break;
 		case 3:
 			/* unbound, the queue's pool keeps drawing; bound again */

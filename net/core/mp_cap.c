@@ -134,7 +134,8 @@ static LIST_HEAD(mp_cap_list);
 static LIST_HEAD(mp_cap_devs);
 static atomic_long_t mp_cap_held;	/* every binding's, for tests */
 
-const char * const mp_cap_stat_names[MP_CAP_STAT_NUM] = {
+/* the debugfs view's names: netlink's */
+static const char * const mp_cap_stat_names[MP_CAP_STAT_NUM] = {
 	[MP_CAP_STAT_CAP]		= "cap",
 	[MP_CAP_STAT_CAP_LOW]		= "cap-low",
 	[MP_CAP_STAT_PAGES_HELD]	= "pages-held",
@@ -147,8 +148,6 @@ const char * const mp_cap_stat_names[MP_CAP_STAT_NUM] = {
 	[MP_CAP_STAT_DEVICE_BUDGET]	= "device-budget",
 	[MP_CAP_STAT_DEVICE_HELD]	= "device-held",
 };
-EXPORT_SYMBOL_GPL(mp_cap_stat_names);
-
 
 /* Allocation resumes below this after the cap stopped it. */
 static unsigned long mp_cap_low(unsigned long cap)
@@ -277,6 +276,7 @@ void mp_cap_binding_stats(struct mp_cap_binding *binding, u64 *stats)
 	/* statistics, read without the locks that order them */
 	stats[MP_CAP_STAT_PAGES_CACHED] = data_race(READ_ONCE(binding->cache.count));
 	stats[MP_CAP_STAT_PAGES_PEAK] = READ_ONCE(binding->peak);
+	/* an upper bound, updated under pool creation; a statistic */
 	stats[MP_CAP_STAT_POOL_CACHE_MAX] = data_race(READ_ONCE(binding->pool_cache_max));
 	stats[MP_CAP_STAT_CAP_HITS] = atomic_long_read(&binding->cap_hits);
 	stats[MP_CAP_STAT_SHRINKER_PAGES] = atomic_long_read(&binding->shrunk);
@@ -469,8 +469,8 @@ static unsigned long mp_cap_shrinker_count(struct shrinker *s,
 	unsigned long n = 0;
 
 	rcu_read_lock();
-	/* an estimate is what a shrinker count is */
 	list_for_each_entry_rcu(b, &mp_cap_list, node)
+		/* unlocked: an estimate is what a shrinker count is */
 		n += data_race(READ_ONCE(b->cache.count));
 	rcu_read_unlock();
 	return n ?: SHRINK_EMPTY;

@@ -43,8 +43,9 @@
  * a slot maps each page as it is handed out and unmaps it as it comes
  * back, as page_pool does, so that bounce buffer is held only for pages in
  * flight. A page handed out gets the address for its pool's slot, so a
- * page that comes back after its mapping died gets a fresh one. A slot is unmapped when the last pool
- * using it is scrubbed: page_pool has stopped syncing for that pool and
+ * page that comes back after its mapping died gets a fresh one. A slot is
+ * unmapped when the last pool using it is scrubbed: page_pool has stopped
+ * syncing for that pool and
  * waited for running syncs (memory_provider_ops.scrub). Order-0 fallback
  * pages are mapped one by one and tracked per slot, so that scrub unmaps
  * those still in flight as page_pool does for its own pages.
@@ -190,6 +191,7 @@ struct mp_huge_binding *mp_huge_binding_of(struct mp_binding *mb)
 {
 	return mb && mb->type == &mp_huge_type ? mp_huge_mb(mb) : NULL;
 }
+
 /* Huge pages all bindings hold (or are reserving), and the most they may
  * hold together: net.core.mp_huge_limit_mb, in blocks. Past it a binding
  * serves order-0 fallback pages and counts limit-hits; it never fails a
@@ -235,7 +237,8 @@ bool mp_huge_limit_room(unsigned long blocks)
 	       READ_ONCE(mp_huge_limit);
 }
 
-const char * const mp_huge_stat_names[MP_HUGE_STAT_NUM] = {
+/* the debugfs view's names: netlink's */
+static const char * const mp_huge_stat_names[MP_HUGE_STAT_NUM] = {
 	[MP_HUGE_STAT_BLOCKS]		= "blocks",
 	[MP_HUGE_STAT_BLOCKS_MAX]	= "blocks-max",
 	[MP_HUGE_STAT_PAGES_CARVED]	= "pages-carved",
@@ -254,8 +257,6 @@ const char * const mp_huge_stat_names[MP_HUGE_STAT_NUM] = {
 	[MP_HUGE_STAT_RELEASES]		= "releases",
 	[MP_HUGE_STAT_PARKS]		= "parks",
 };
-EXPORT_SYMBOL_GPL(mp_huge_stat_names);
-
 
 /*** statistics ***/
 
@@ -1347,7 +1348,8 @@ struct mp_huge_binding *mp_huge_binding_create(const struct mp_huge_params *p,
 				   GFP_KERNEL | __GFP_RETRY_MAYFAIL);
 		mutex_unlock(&b->lock);
 		if (err == -ENOSPC)
-			NL_SET_ERR_MSG(extack, "reserving the huge pages would pass net.core.mp_huge_limit_mb");
+			NL_SET_ERR_MSG(extack,
+				       "reserving the huge pages would pass net.core.mp_huge_limit_mb");
 		else if (err)
 			NL_SET_ERR_MSG(extack, "cannot reserve the huge pages");
 		if (err)
@@ -1434,7 +1436,8 @@ int mp_huge_binding_set(struct mp_huge_binding *binding, u32 max_blocks,
 	int err = 0;
 
 	if (max_blocks > binding->capacity_blocks) {
-		NL_SET_ERR_MSG_FMT(extack, "max blocks can be raised up to %u, the binding's capacity",
+		NL_SET_ERR_MSG_FMT(extack,
+				   "max blocks can be raised up to %u, the binding's capacity",
 				   binding->capacity_blocks);
 		return -EINVAL;
 	}

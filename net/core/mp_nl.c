@@ -310,7 +310,8 @@ static int mp_nl_bind_queues(struct mp_binding *mb, struct net_device *dev,
 	for (i = 0; i < n; i++) {
 		err = mp_nl_restart(dev, q[i].idx);
 		if (err < 0) {
-			NL_SET_ERR_MSG_FMT(extack, "restarting rx queue %u failed; every queue keeps what it had",
+			NL_SET_ERR_MSG_FMT(extack,
+					   "restarting rx queue %u failed; every queue keeps what it had",
 					   q[i].idx);
 			goto undo;
 		}
@@ -412,7 +413,8 @@ int netdev_nl_mp_bind_doit(struct sk_buff *skb, struct genl_info *info)
 	if (err)
 		goto put_old;
 	if (!q[0].restarted)
-		NL_SET_ERR_MSG(extack, "pending: the queues take the binding at their next page pool (link up, XDP attach, channel change)");
+		NL_SET_ERR_MSG(extack,
+			       "pending: the queues take the binding at their next page pool (link up, XDP attach, channel change)");
 	mp_nl_notify(mb, NETDEV_CMD_MP_BINDING_ADD_NTF);
 	if (nla_put_u32(rsp, NETDEV_A_MP_BINDING_ID, mb->id)) {
 		err = -EMSGSIZE;

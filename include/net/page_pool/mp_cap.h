@@ -69,8 +69,6 @@ enum mp_cap_stat {
 	MP_CAP_STAT_NUM
 };
 
-extern const char * const mp_cap_stat_names[MP_CAP_STAT_NUM];
-
 /**
  * enum mp_cap_shrink_reason - why cached pages were given back
  * @MP_CAP_SHRINK_PRESSURE:	the shrinker, under memory pressure

@@ -79,8 +79,8 @@ struct mp_huge_params {
  *				their huge page (cumulative)
  * @MP_HUGE_STAT_NUM:		number of counters
  *
- * One definition for netlink, debugfs and the tests: mp_huge_stat_names[]
- * and mp_huge_binding_stats().
+ * One definition for netlink, debugfs and the tests: mp_huge_binding_stats()
+ * reads them, the debugfs view names them as netlink does.
  */
 enum mp_huge_stat {
 	MP_HUGE_STAT_BLOCKS,
@@ -102,8 +102,6 @@ enum mp_huge_stat {
 	MP_HUGE_STAT_PARKS,
 	MP_HUGE_STAT_NUM
 };
-
-extern const char * const mp_huge_stat_names[MP_HUGE_STAT_NUM];
 
 /**
  * enum mp_huge_release_outcome - what became of a netmem leaving a pool
