@@ -3,20 +3,20 @@
 # The two commands of the README:
 #   make run     boot the VM, put providers on real queues, push traffic,
 #                print what happened
-#   make check   every test, ending with "N passed, N failed"
+#   make check   every test, ending with "N passed, N failed, N skipped"
 # Both install what they need (apt) and prepare build/ on first use.
 
 SHELL := /bin/bash
 S := scripts
 
 .PHONY: all deps prepare kunit kernel kunit-x86 selftests check run bench \
-	series vm clean distclean help
+	series series-check vm clean distclean help
 
 all: prepare
 
 help:
 	@sed -n '2,8p' Makefile | sed 's/^# \{0,1\}//'
-	@echo "other targets: deps prepare kunit kernel kunit-x86 selftests bench series vm clean"
+	@echo "other targets: deps prepare kunit kernel kunit-x86 selftests bench series series-check vm clean"
 
 deps:
 	$(S)/deps.sh
@@ -50,6 +50,10 @@ bench: prepare
 # the patch series against pristine Debian source, in build/series/
 series: prepare
 	$(S)/series.sh
+
+# netdev's per-patch checks (NIPA) on every patch of the series
+series-check: prepare
+	$(S)/series-check.sh
 
 # a shell in the guest: make vm CMD="..."
 vm: kernel

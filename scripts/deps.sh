@@ -12,6 +12,7 @@ PKGS=(
 	dwarves ccache rsync git python3 python3-yaml python3-jsonschema
 	qemu-system-x86 clang llvm libbpf-dev bpftool bpftrace linux-perf
 	iperf3 iproute2 ethtool iputils-ping procps kmod psmisc libhugetlbfs-bin
+	sparse python3-ply python3-sphinx python3-sphinx-rtd-theme
 )
 
 missing() {
