@@ -116,12 +116,29 @@ MSG
 	;;
 	*Documentation*) cat <<'MSG'
 Objects, lifetimes, the per-page contract, who returns a page, DMA,
-locking and control of the page pool memory providers; an operator's
+locking and control of the page pool memory providers, listed in the
+networking index; an operator's
 guide for a host with huge-page-backed rx queues and for a small VM with
 capped rx memory, every listing from a real run.
 MSG
 	;;
 	esac
+}
+
+# A document joins the networking index in the commit that adds it, after
+# page_pool and in the order given, so that Sphinx finds it in a toctree
+# at every commit. (Only here: the guest's tree does not build the docs,
+# and the series is compared with it outside Documentation.)
+doc_index() {
+	local p idx=$WT/Documentation/networking/index.rst after=page_pool name
+	for p in "$@"; do
+		[[ $p == Documentation/networking/*.rst ]] || continue
+		name=$(basename "$p" .rst)
+		grep -qx "   $after" "$idx" || die "no '$after' in $idx"
+		sed -i "/^   $after\$/a\   $name" "$idx"
+		after=$name
+	done
+	[[ $after == page_pool ]] || "${GIT[@]}" add "$idx"
 }
 
 commit_files() {
@@ -135,6 +152,7 @@ commit_files() {
 			cp "$TOP/$p" "$WT/$dst"
 			"${GIT[@]}" add -f "$dst"
 		done
+		doc_index $paths
 		"${GIT[@]}" commit -q -F - <<-MSG
 		$subject
 

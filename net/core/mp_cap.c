@@ -42,6 +42,7 @@
 
 #define pr_fmt(fmt) "mp_cap: " fmt
 
+#include <kunit/visibility.h>
 #include <linux/error-injection.h>
 #include <linux/debugfs.h>
 #include <linux/gfp.h>
@@ -283,7 +284,7 @@ void mp_cap_binding_stats(struct mp_cap_binding *binding, u64 *stats)
 	stats[MP_CAP_STAT_DEVICE_BUDGET] = cdev ? READ_ONCE(cdev->budget) : 0;
 	stats[MP_CAP_STAT_DEVICE_HELD] = cdev ? atomic_long_read(&cdev->held) : 0;
 }
-EXPORT_SYMBOL_GPL(mp_cap_binding_stats);
+EXPORT_SYMBOL_IF_KUNIT(mp_cap_binding_stats);
 
 /**
  * mp_cap_binding_id() - the id netlink and debugfs show for a binding
@@ -295,7 +296,7 @@ u32 mp_cap_binding_id(const struct mp_cap_binding *binding)
 {
 	return binding->mb.id;
 }
-EXPORT_SYMBOL_GPL(mp_cap_binding_id);
+EXPORT_SYMBOL_IF_KUNIT(mp_cap_binding_id);
 
 /**
  * mp_cap_pages_held() - pages all cap bindings hold
@@ -306,7 +307,7 @@ unsigned long mp_cap_pages_held(void)
 {
 	return atomic_long_read(&mp_cap_held);
 }
-EXPORT_SYMBOL_GPL(mp_cap_pages_held);
+EXPORT_SYMBOL_IF_KUNIT(mp_cap_pages_held);
 
 /*** hand-out and release ***/
 
@@ -460,7 +461,7 @@ unsigned long mp_cap_shrink(unsigned long nr)
 	rcu_read_unlock();
 	return freed || !busy ? freed : SHRINK_STOP;
 }
-EXPORT_SYMBOL_GPL(mp_cap_shrink);
+EXPORT_SYMBOL_IF_KUNIT(mp_cap_shrink);
 
 static unsigned long mp_cap_shrinker_count(struct shrinker *s,
 					   struct shrink_control *sc)
@@ -629,7 +630,7 @@ void mp_cap_binding_put(struct mp_cap_binding *binding)
 {
 	mp_binding_put(&binding->mb);
 }
-EXPORT_SYMBOL_GPL(mp_cap_binding_put);
+EXPORT_SYMBOL_IF_KUNIT(mp_cap_binding_put);
 
 /**
  * mp_cap_flush() - wait for queued teardowns
@@ -638,7 +639,7 @@ void mp_cap_flush(void)
 {
 	mp_binding_flush();
 }
-EXPORT_SYMBOL_GPL(mp_cap_flush);
+EXPORT_SYMBOL_IF_KUNIT(mp_cap_flush);
 
 static int mp_cap_check(const struct mp_cap_params *p,
 			struct netlink_ext_ack *extack)
@@ -715,7 +716,7 @@ free:
 	mp_cap_binding_free(b);
 	return ERR_PTR(err);
 }
-EXPORT_SYMBOL_GPL(mp_cap_binding_create);
+EXPORT_SYMBOL_IF_KUNIT(mp_cap_binding_create);
 
 /**
  * mp_cap_set() - change a live binding's cap and its device's budget
@@ -755,7 +756,7 @@ int mp_cap_set(struct mp_cap_binding *binding, const struct mp_cap_params *p,
 				  MP_CAP_SHRINK_CAP_LOWERED);
 	return 0;
 }
-EXPORT_SYMBOL_GPL(mp_cap_set);
+EXPORT_SYMBOL_IF_KUNIT(mp_cap_set);
 
 /**
  * mp_cap_binding_params() - what a binding is now
@@ -769,7 +770,7 @@ void mp_cap_binding_params(struct mp_cap_binding *binding,
 	p->cap_low = READ_ONCE(binding->cap_low);
 	p->device_budget = binding->cdev ? READ_ONCE(binding->cdev->budget) : 0;
 }
-EXPORT_SYMBOL_GPL(mp_cap_binding_params);
+EXPORT_SYMBOL_IF_KUNIT(mp_cap_binding_params);
 
 /*** binding <-> rx queue ***/
 
@@ -796,7 +797,7 @@ int mp_cap_bind_queue(struct mp_cap_binding *binding, struct net_device *dev,
 		err = mp_binding_bind_queue(&binding->mb, dev, rxq_idx, extack);
 	return err;
 }
-EXPORT_SYMBOL_GPL(mp_cap_bind_queue);
+EXPORT_SYMBOL_IF_KUNIT(mp_cap_bind_queue);
 
 /**
  * mp_cap_rxq_binding() - the cap binding of an rx queue
@@ -810,7 +811,7 @@ struct mp_cap_binding *mp_cap_rxq_binding(struct netdev_rx_queue *rxq)
 {
 	return mp_cap_binding_of(mp_binding_rxq(rxq));
 }
-EXPORT_SYMBOL_GPL(mp_cap_rxq_binding);
+EXPORT_SYMBOL_IF_KUNIT(mp_cap_rxq_binding);
 
 /**
  * mp_cap_unbind_queue() - stop a cap binding supplying an rx queue
@@ -824,7 +825,7 @@ void mp_cap_unbind_queue(struct netdev_rx_queue *rxq)
 	if (!WARN_ON_ONCE(!mp_cap_rxq_binding(rxq)))
 		mp_binding_unbind_queue(rxq);
 }
-EXPORT_SYMBOL_GPL(mp_cap_unbind_queue);
+EXPORT_SYMBOL_IF_KUNIT(mp_cap_unbind_queue);
 
 /**
  * mp_cap_binding_default_gen() - which namespace defaults made a binding
@@ -836,7 +837,7 @@ u32 mp_cap_binding_default_gen(const struct mp_cap_binding *binding)
 {
 	return binding->mb.default_gen;
 }
-EXPORT_SYMBOL_GPL(mp_cap_binding_default_gen);
+EXPORT_SYMBOL_IF_KUNIT(mp_cap_binding_default_gen);
 
 /*** debugfs: a read-only view ***/
 

@@ -308,7 +308,7 @@ void mp_huge_binding_stats(struct mp_huge_binding *binding, u64 *stats)
 	stats[MP_HUGE_STAT_RELEASES] = sum.s.release;
 	stats[MP_HUGE_STAT_PARKS] = sum.s.parks;
 }
-EXPORT_SYMBOL_GPL(mp_huge_binding_stats);
+EXPORT_SYMBOL_IF_KUNIT(mp_huge_binding_stats);
 
 /**
  * mp_huge_binding_id() - the id netlink and debugfs show for a binding
@@ -320,7 +320,7 @@ u32 mp_huge_binding_id(const struct mp_huge_binding *binding)
 {
 	return binding->mb.id;
 }
-EXPORT_SYMBOL_GPL(mp_huge_binding_id);
+EXPORT_SYMBOL_IF_KUNIT(mp_huge_binding_id);
 
 /**
  * mp_huge_binding_policy() - name of a binding's recycling policy
@@ -332,7 +332,7 @@ const char *mp_huge_binding_policy(const struct mp_huge_binding *binding)
 {
 	return binding->policy->name;
 }
-EXPORT_SYMBOL_GPL(mp_huge_binding_policy);
+EXPORT_SYMBOL_IF_KUNIT(mp_huge_binding_policy);
 
 /**
  * mp_huge_blocks_held() - huge pages held by all bindings
@@ -344,7 +344,7 @@ unsigned long mp_huge_blocks_held(void)
 {
 	return atomic_long_read(&mp_huge_nr_blocks);
 }
-EXPORT_SYMBOL_GPL(mp_huge_blocks_held);
+EXPORT_SYMBOL_IF_KUNIT(mp_huge_blocks_held);
 
 /*** blocks ***/
 
@@ -1143,7 +1143,7 @@ unsigned int mp_huge_trim(struct mp_huge_binding *binding)
 	mutex_unlock(&binding->lock);
 	return before;
 }
-EXPORT_SYMBOL_GPL(mp_huge_trim);
+EXPORT_SYMBOL_IF_KUNIT(mp_huge_trim);
 
 /**
  * mp_huge_flush() - run queued growth, trims and teardowns, and wait
@@ -1164,7 +1164,7 @@ void mp_huge_flush(void)
 	}
 	mp_binding_flush();
 }
-EXPORT_SYMBOL_GPL(mp_huge_flush);
+EXPORT_SYMBOL_IF_KUNIT(mp_huge_flush);
 
 /*** binding lifetime ***/
 
@@ -1238,7 +1238,7 @@ void mp_huge_binding_put(struct mp_huge_binding *binding)
 {
 	mp_binding_put(&binding->mb);
 }
-EXPORT_SYMBOL_GPL(mp_huge_binding_put);
+EXPORT_SYMBOL_IF_KUNIT(mp_huge_binding_put);
 
 static int mp_huge_params_check(const struct mp_huge_params *p,
 				struct netlink_ext_ack *extack)
@@ -1364,7 +1364,7 @@ free:
 	mp_huge_binding_free(b);
 	return ERR_PTR(err);
 }
-EXPORT_SYMBOL_GPL(mp_huge_binding_create);
+EXPORT_SYMBOL_IF_KUNIT(mp_huge_binding_create);
 
 /**
  * mp_huge_binding_params() - what a binding is now
@@ -1381,7 +1381,7 @@ void mp_huge_binding_params(struct mp_huge_binding *binding,
 	p->nid = binding->nid;
 	mutex_unlock(&binding->lock);
 }
-EXPORT_SYMBOL_GPL(mp_huge_binding_params);
+EXPORT_SYMBOL_IF_KUNIT(mp_huge_binding_params);
 
 /**
  * mp_huge_binding_set_policy_params() - retune a live binding's policy
@@ -1400,7 +1400,7 @@ int mp_huge_binding_set_policy_params(struct mp_huge_binding *binding,
 {
 	return mp_huge_binding_set(binding, 0, params, extack);
 }
-EXPORT_SYMBOL_GPL(mp_huge_binding_set_policy_params);
+EXPORT_SYMBOL_IF_KUNIT(mp_huge_binding_set_policy_params);
 
 /* Fold the set fields of @src into @dst. */
 static void mp_huge_params_merge(struct pp_policy_params *dst,
@@ -1472,7 +1472,7 @@ unlock:
 	mutex_unlock(&binding->lock);
 	return err;
 }
-EXPORT_SYMBOL_GPL(mp_huge_binding_set);
+EXPORT_SYMBOL_IF_KUNIT(mp_huge_binding_set);
 
 /*** binding <-> rx queue ***/
 
@@ -1501,7 +1501,7 @@ int mp_huge_bind_queue(struct mp_huge_binding *binding, struct net_device *dev,
 		err = mp_binding_bind_queue(&binding->mb, dev, rxq_idx, extack);
 	return err;
 }
-EXPORT_SYMBOL_GPL(mp_huge_bind_queue);
+EXPORT_SYMBOL_IF_KUNIT(mp_huge_bind_queue);
 
 /**
  * mp_huge_rxq_binding() - the hugepage binding of an rx queue
@@ -1515,7 +1515,7 @@ struct mp_huge_binding *mp_huge_rxq_binding(struct netdev_rx_queue *rxq)
 {
 	return mp_huge_binding_of(mp_binding_rxq(rxq));
 }
-EXPORT_SYMBOL_GPL(mp_huge_rxq_binding);
+EXPORT_SYMBOL_IF_KUNIT(mp_huge_rxq_binding);
 
 /**
  * mp_huge_unbind_queue() - stop a binding supplying an rx queue
@@ -1530,7 +1530,7 @@ void mp_huge_unbind_queue(struct netdev_rx_queue *rxq)
 	if (!WARN_ON_ONCE(!mp_huge_rxq_binding(rxq)))
 		mp_binding_unbind_queue(rxq);
 }
-EXPORT_SYMBOL_GPL(mp_huge_unbind_queue);
+EXPORT_SYMBOL_IF_KUNIT(mp_huge_unbind_queue);
 
 /**
  * mp_huge_binding_default_gen() - which namespace defaults made a binding
@@ -1543,7 +1543,7 @@ u32 mp_huge_binding_default_gen(const struct mp_huge_binding *binding)
 {
 	return binding->mb.default_gen;
 }
-EXPORT_SYMBOL_GPL(mp_huge_binding_default_gen);
+EXPORT_SYMBOL_IF_KUNIT(mp_huge_binding_default_gen);
 
 /*** debugfs: a read-only view ***/
 

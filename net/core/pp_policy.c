@@ -132,7 +132,7 @@ int pp_policy_check_params(const struct pp_policy_ops *ops,
 	}
 	return ops->validate ? ops->validate(params, extack) : 0;
 }
-EXPORT_SYMBOL_GPL(pp_policy_check_params);
+EXPORT_SYMBOL_IF_KUNIT(pp_policy_check_params);
 
 /* Look @name up, loading its module if needed; takes a module reference. */
 static const struct pp_policy_ops *pp_policy_lookup(const char *name,
@@ -169,7 +169,7 @@ const struct pp_policy_ops *pp_policy_get(const char *name)
 		return NULL;
 	return pp_policy_lookup(name, true);
 }
-EXPORT_SYMBOL_GPL(pp_policy_get);
+EXPORT_SYMBOL_IF_KUNIT(pp_policy_get);
 
 /**
  * pp_policy_get_default() - the policy new bindings get by default
@@ -188,7 +188,7 @@ const struct pp_policy_ops *pp_policy_get_default(void)
 	rcu_read_unlock();
 	return ops;
 }
-EXPORT_SYMBOL_GPL(pp_policy_get_default);
+EXPORT_SYMBOL_IF_KUNIT(pp_policy_get_default);
 
 /**
  * pp_policy_put() - release a policy obtained with pp_policy_get()
@@ -198,7 +198,7 @@ void pp_policy_put(const struct pp_policy_ops *ops)
 {
 	module_put(ops->owner);
 }
-EXPORT_SYMBOL_GPL(pp_policy_put);
+EXPORT_SYMBOL_IF_KUNIT(pp_policy_put);
 
 /**
  * pp_policy_get_available() - names of the registered policies
@@ -220,7 +220,7 @@ void pp_policy_get_available(char *buf, size_t maxlen)
 	}
 	rcu_read_unlock();
 }
-EXPORT_SYMBOL_GPL(pp_policy_get_available);
+EXPORT_SYMBOL_IF_KUNIT(pp_policy_get_available);
 
 static int pp_policy_set_default(const char *name)
 {
