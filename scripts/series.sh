@@ -138,7 +138,7 @@ doc_index() {
 		sed -i "/^   $after\$/a\   $name" "$idx"
 		after=$name
 	done
-	[[ $after == page_pool ]] || "${GIT[@]}" add "$idx"
+	[[ $after == page_pool ]] || "${GIT[@]}" add -f "$idx"
 }
 
 commit_files() {
