@@ -433,7 +433,7 @@ report() {
 		n=$(basename "$p" | cut -c1-4)
 		for c in "${CHECKS[@]}"; do
 			line=${NOTE[$n.$c]:-}
-			[[ -n $line ]] && echo "$n $c: $line"
+			[[ -z $line ]] || echo "$n $c: $line"
 		done
 	done
 }
