@@ -25,10 +25,18 @@ usage() {
 # subtest NAME: a test's output as the subtest NAME: indented, and named
 # after its KTAP header as KUnit names its suites, so that a parser meeting
 # the closing line knows the subtest ended there, short of its plan or not
+# (line by line in bash: mawk reads its input in blocks, so a test's lines
+# reached the console only when the test ended, and were lost if the guest
+# died first)
 subtest() {
-	awk -v name="$1" '
-		{ print "    " $0; fflush() }
-		!named && /^KTAP version/ { print "    # Subtest: " name; fflush(); named = 1 }'
+	local name=$1 named=0 line
+	while IFS= read -r line || [[ -n $line ]]; do
+		printf '    %s\n' "$line"
+		if ((!named)) && [[ $line == "KTAP version"* ]]; then
+			printf '    # Subtest: %s\n' "$name"
+			named=1
+		fi
+	done
 }
 
 # the program of test NAME: NAME.sh, or NAME.py
