@@ -152,6 +152,7 @@ commit_files() {
 			cp "$TOP/$p" "$WT/$dst"
 			"${GIT[@]}" add -f "$dst"
 		done
+		# shellcheck disable=SC2086	# $paths: a list, as in the loop above
 		doc_index $paths
 		"${GIT[@]}" commit -q -F - <<-MSG
 		$subject
