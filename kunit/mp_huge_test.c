@@ -650,50 +650,11 @@ static void mp_huge_trace_stop(void *data)
  * the budget policy may be a module, and these run before there is a
  * userspace to load one.
  */
-struct mp_trace_store {
-	spinlock_t lock;	/* protects stack: get, put and drain */
-	struct pp_netmem_stack stack;
-};
-
 static unsigned int mp_trace_keep;
-
-static void *mp_trace_store_create(const struct pp_policy_params *params,
-				   int nid, unsigned long capacity)
-{
-	struct mp_trace_store *st = kzalloc(sizeof(*st), GFP_KERNEL);
-
-	if (!st)
-		return NULL;
-	spin_lock_init(&st->lock);
-	if (pp_netmem_stack_init(&st->stack, capacity, nid)) {
-		kfree(st);
-		return NULL;
-	}
-	return st;
-}
-
-static void mp_trace_store_destroy(void *store)
-{
-	struct mp_trace_store *st = store;
-
-	pp_netmem_stack_free(&st->stack);
-	kfree(st);
-}
-
-static unsigned int mp_trace_store_get(void *store, netmem_ref *netmems,
-				       unsigned int n)
-{
-	struct mp_trace_store *st = store;
-
-	spin_lock_bh(&st->lock);
-	n = pp_netmem_stack_pop_bulk(&st->stack, netmems, n);
-	spin_unlock_bh(&st->lock);
-	return n;
-}
 
 static bool mp_trace_store_put(void *store, netmem_ref netmem)
 {
-	struct mp_trace_store *st = store;
+	struct mp_test_store *st = store;
 	bool kept = false;
 
 	spin_lock_bh(&st->lock);
@@ -703,19 +664,14 @@ static bool mp_trace_store_put(void *store, netmem_ref netmem)
 	return kept;
 }
 
-static unsigned long mp_trace_store_count(void *store)
-{
-	return READ_ONCE(((struct mp_trace_store *)store)->stack.count);
-}
-
 static struct pp_policy_ops mp_trace_policy = {
 	.name		= "kunit-keep",
-	.create		= mp_trace_store_create,
-	.destroy	= mp_trace_store_destroy,
-	.get		= mp_trace_store_get,
+	.create		= mp_test_store_create,
+	.destroy	= mp_test_store_destroy,
+	.get		= mp_test_store_get,
 	.put		= mp_trace_store_put,
-	.drain		= mp_trace_store_get,
-	.count		= mp_trace_store_count,
+	.drain		= mp_test_store_get,
+	.count		= mp_test_store_count,
 };
 
 static void mp_trace_policy_unregister(void *data)

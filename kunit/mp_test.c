@@ -480,3 +480,48 @@ void mp_test_exit(struct kunit *test)
 			      mp_cap_pages_held(), held);
 }
 EXPORT_SYMBOL_IF_KUNIT(mp_test_exit);
+
+/*** a store for test policies ***/
+
+void *mp_test_store_create(const struct pp_policy_params *params, int nid,
+			   unsigned long capacity)
+{
+	struct mp_test_store *st = kzalloc(sizeof(*st), GFP_KERNEL);
+
+	if (!st)
+		return NULL;
+	spin_lock_init(&st->lock);
+	if (pp_netmem_stack_init(&st->stack, capacity, nid)) {
+		kfree(st);
+		return NULL;
+	}
+	return st;
+}
+EXPORT_SYMBOL_IF_KUNIT(mp_test_store_create);
+
+void mp_test_store_destroy(void *store)
+{
+	struct mp_test_store *st = store;
+
+	pp_netmem_stack_free(&st->stack);
+	kfree(st);
+}
+EXPORT_SYMBOL_IF_KUNIT(mp_test_store_destroy);
+
+unsigned int mp_test_store_get(void *store, netmem_ref *netmems,
+			       unsigned int n)
+{
+	struct mp_test_store *st = store;
+
+	spin_lock_bh(&st->lock);
+	n = pp_netmem_stack_pop_bulk(&st->stack, netmems, n);
+	spin_unlock_bh(&st->lock);
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(mp_test_store_get);
+
+unsigned long mp_test_store_count(void *store)
+{
+	return READ_ONCE(((struct mp_test_store *)store)->stack.count);
+}
+EXPORT_SYMBOL_IF_KUNIT(mp_test_store_count);

@@ -10,6 +10,7 @@
 
 #include <kunit/test.h>
 #include <net/page_pool/mp_huge.h>
+#include <net/page_pool/pp_policy.h>
 
 #include "mp_kunit.h"
 
@@ -79,5 +80,23 @@ void mp_test_sysctl_read(const struct ctl_table *table, char *buf,
 			 size_t size);
 void mp_test_expect_sysctl(struct kunit *test, const struct ctl_table *table,
 			   const char *want);
+
+/*
+ * A recycling policy's store for test policies: a stack under a lock. A
+ * test policy brings its own put (what it keeps); create, destroy, get,
+ * drain and count are these.
+ */
+struct mp_test_store {
+	spinlock_t lock;	/* protects stack and puts */
+	struct pp_netmem_stack stack;
+	unsigned int puts;
+};
+
+void *mp_test_store_create(const struct pp_policy_params *params, int nid,
+			   unsigned long capacity);
+void mp_test_store_destroy(void *store);
+unsigned int mp_test_store_get(void *store, netmem_ref *netmems,
+			       unsigned int n);
+unsigned long mp_test_store_count(void *store);
 
 #endif /* _MP_TEST_H */

@@ -622,51 +622,11 @@ static struct kunit_suite pp_policy_budget_suite = {
 /* A policy that keeps every other netmem it is offered and counts the
  * drains: what trims cost the store.
  */
-struct pp_test_half {
-	spinlock_t lock;	/* protects stack and the counts */
-	struct pp_netmem_stack stack;
-	unsigned int puts;
-};
-
 static atomic_t pp_test_half_drains;
-
-static void *pp_test_half_create(const struct pp_policy_params *params,
-				 int nid, unsigned long capacity)
-{
-	struct pp_test_half *h = kzalloc(sizeof(*h), GFP_KERNEL);
-
-	if (!h)
-		return NULL;
-	spin_lock_init(&h->lock);
-	if (pp_netmem_stack_init(&h->stack, capacity, nid)) {
-		kfree(h);
-		return NULL;
-	}
-	return h;
-}
-
-static void pp_test_half_destroy(void *store)
-{
-	struct pp_test_half *h = store;
-
-	pp_netmem_stack_free(&h->stack);
-	kfree(h);
-}
-
-static unsigned int pp_test_half_get(void *store, netmem_ref *netmems,
-				     unsigned int n)
-{
-	struct pp_test_half *h = store;
-
-	spin_lock_bh(&h->lock);
-	n = pp_netmem_stack_pop_bulk(&h->stack, netmems, n);
-	spin_unlock_bh(&h->lock);
-	return n;
-}
 
 static bool pp_test_half_put(void *store, netmem_ref netmem)
 {
-	struct pp_test_half *h = store;
+	struct mp_test_store *h = store;
 	bool kept = false;
 
 	spin_lock_bh(&h->lock);
@@ -680,23 +640,18 @@ static unsigned int pp_test_half_drain(void *store, netmem_ref *netmems,
 				       unsigned int n)
 {
 	atomic_inc(&pp_test_half_drains);
-	return pp_test_half_get(store, netmems, n);
-}
-
-static unsigned long pp_test_half_count(void *store)
-{
-	return READ_ONCE(((struct pp_test_half *)store)->stack.count);
+	return mp_test_store_get(store, netmems, n);
 }
 
 static struct pp_policy_ops pp_test_half_ops = {
 	.name		= "kunit-half",
 	.owner		= THIS_MODULE,
-	.create		= pp_test_half_create,
-	.destroy	= pp_test_half_destroy,
-	.get		= pp_test_half_get,
+	.create		= mp_test_store_create,
+	.destroy	= mp_test_store_destroy,
+	.get		= mp_test_store_get,
 	.put		= pp_test_half_put,
 	.drain		= pp_test_half_drain,
-	.count		= pp_test_half_count,
+	.count		= mp_test_store_count,
 };
 
 static void pp_test_half_unregister(void *data)
