@@ -167,6 +167,11 @@ struct mp_huge_binding {
 	struct list_head reserve;		/* reserve_lock */
 	unsigned long reserve_pages;		/* reserve_lock */
 
+	/* order-0 fallback pages handed out and not yet back: while there
+	 * are none, a release needs no block lookup to know it is a block's
+	 */
+	atomic_long_t fallback_out;
+
 	struct work_struct work;		/* grow */
 	struct delayed_work trim_work;
 	struct mp_huge_pcpu_stats __percpu *stats;
@@ -753,10 +758,12 @@ static void mp_huge_undo(struct mp_huge_binding *b, netmem_ref netmem)
 {
 	struct mp_huge_block *blk = mp_huge_block_of(b, netmem);
 
-	if (blk)
+	if (blk) {
 		mp_huge_reserve_park(b, blk, netmem, false);
-	else
+	} else {
 		put_page(netmem_to_page(netmem));
+		atomic_long_dec(&b->fallback_out);
+	}
 }
 
 static void mp_huge_want_more(struct mp_huge_binding *b)
@@ -806,6 +813,8 @@ static netmem_ref mp_huge_alloc_netmems(struct page_pool *pool, gfp_t gfp)
 		mp_huge_want_more(b);
 		if (!n) {
 			fallback = mp_huge_fallback(pool, cache, want, gfp);
+			/* before any of them can come back */
+			atomic_long_add(fallback, &b->fallback_out);
 			n = fallback;
 		}
 	}
@@ -860,6 +869,7 @@ static bool mp_huge_give_back(struct mp_huge_binding *b,
 {
 	if (pool->dma_map)
 		mp_huge_dma_release(b, pool, NULL, netmem);
+	atomic_long_dec(&b->fallback_out);
 	trace_mp_huge_release(b->mb.id, pool, netmem, MP_HUGE_RELEASE_GIVEN_BACK);
 	return true;
 }
@@ -898,12 +908,15 @@ static noinline bool mp_huge_release_slow(struct mp_huge_binding *b,
  * Return true when page_pool should put it (it is not ours any more).
  *
  * Only block pages enter the policy's store, so the store never holds more
- * than the blocks' pages (its capacity), whatever the policy.
+ * than the blocks' pages (its capacity), whatever the policy. Whether
+ * @netmem is a block's needs the block index only while fallback pages are
+ * out: @netmem's own hand-out, if it was one, counted it before it could
+ * reach us, and only its own give-back uncounts it.
  */
 static bool mp_huge_release_netmem(struct page_pool *pool, netmem_ref netmem)
 {
 	struct mp_huge_binding *b = pool->mp_priv;
-	struct mp_huge_block *blk;
+	struct mp_huge_block *blk = NULL;
 
 	mp_huge_stat_add(b, release, 1);
 
@@ -911,11 +924,15 @@ static bool mp_huge_release_netmem(struct page_pool *pool, netmem_ref netmem)
 		     netmem_is_pfmemalloc(netmem)))
 		return mp_huge_release_slow(b, pool, netmem);
 
-	blk = mp_huge_block_of(b, netmem);
-	if (!blk)
-		return mp_huge_give_back(b, pool, netmem);
-	if (pool->dma_map && unlikely(b->per_page_slots))
+	if (unlikely(atomic_long_read(&b->fallback_out))) {
+		blk = mp_huge_block_of(b, netmem);
+		if (!blk)
+			return mp_huge_give_back(b, pool, netmem);
+	}
+	if (pool->dma_map && unlikely(READ_ONCE(b->per_page_slots))) {
+		blk = blk ?: mp_huge_block_of(b, netmem);
 		mp_huge_dma_release(b, pool, blk, netmem);
+	}
 
 	/* page_pool clears pp info only for netmem it puts */
 	page_pool_clear_pp_info(netmem);
@@ -924,6 +941,7 @@ static bool mp_huge_release_netmem(struct page_pool *pool, netmem_ref netmem)
 		return false;
 	}
 
+	blk = blk ?: mp_huge_block_of(b, netmem);
 	mp_huge_reserve_park(b, blk, netmem, true);
 	mp_huge_stat_add(b, parks, 1);
 	trace_mp_huge_release(b->mb.id, pool, netmem, MP_HUGE_RELEASE_PARKED);
@@ -1207,6 +1225,9 @@ static void mp_huge_binding_free(struct mp_huge_binding *b)
 		mp_huge_teardown_store(b);
 	WARN(b->nr_blocks, "mp_huge: binding %u: %u huge pages not home at teardown\n",
 	     b->mb.id, b->nr_blocks);
+	WARN(atomic_long_read(&b->fallback_out),
+	     "mp_huge: binding %u: %ld fallback pages not back at teardown\n",
+	     b->mb.id, atomic_long_read(&b->fallback_out));
 	for (slot = 0; slot < MP_DMA_SLOTS; slot++)
 		WARN_ON(b->dma.slot[slot].users);
 	mutex_unlock(&b->lock);
