@@ -10,13 +10,13 @@ SHELL := /bin/bash
 S := scripts
 
 .PHONY: all deps prepare kunit kernel kunit-x86 selftests check run bench \
-	series series-check vm clean distclean help
+	series series-check vm trace clean distclean help
 
 all: prepare
 
 help:
 	@sed -n '2,8p' Makefile | sed 's/^# \{0,1\}//'
-	@echo "other targets: deps prepare kunit kernel kunit-x86 selftests bench series series-check vm clean"
+	@echo "other targets: deps prepare kunit kernel kunit-x86 selftests bench series series-check vm trace clean"
 
 deps:
 	$(S)/deps.sh
@@ -54,6 +54,12 @@ series: prepare
 # netdev's per-patch checks (NIPA) on every patch of the series
 series-check: prepare
 	$(S)/series-check.sh
+
+# the bpftrace tools and perf recipes against live traffic in the guest
+trace: kernel
+	$(S)/build-tools.sh
+	$(S)/vm.sh -t 1800 -o build/vm/trace -- tools/bpftrace/demo.sh $(CURDIR)/build/vm/trace/demo.txt; \
+		rc=$$?; cat build/vm/trace/demo.txt 2>/dev/null; exit $$rc
 
 # a shell in the guest: make vm CMD="..."
 vm: kernel

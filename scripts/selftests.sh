@@ -14,11 +14,14 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 # one boot with 2 GiB for these, one with 256 MiB for the low-memory guest,
-# one with two NUMA nodes
+# one with two NUMA nodes, one with 2 GiB for the tracing tools and huge
+# page scarcity (bpftrace's and perf's memory, hugetlb and fragmentation
+# must not leak into the tests above)
 DEFAULT_TESTS=(veth_xdp:lifo veth_xdp:percpu veth_xdp:budget nsim_hold app_crash policy_module
 	hugepool_cli mp_netlink sysctl_input nl_fuzz netns_limit fault_sweep)
 LOWMEM_TESTS=(cap_lowmem)
 NUMA_TESTS=(numa_rx)
+TRACE_TESTS=(trace_tools)
 # what else tools/selftests holds: no test of its own
 HELPERS=(lib.sh run.sh pp_sample.py nlfuzz.py alloc_nth.py)
 
@@ -56,7 +59,7 @@ boot() {
 # test make check never runs passes unseen.
 unlisted() {
 	local f name
-	local listed=" ${DEFAULT_TESTS[*]%%:*} ${LOWMEM_TESTS[*]%%:*} ${NUMA_TESTS[*]} ${HELPERS[*]} "
+	local listed=" ${DEFAULT_TESTS[*]%%:*} ${LOWMEM_TESTS[*]%%:*} ${NUMA_TESTS[*]} ${TRACE_TESTS[*]} ${HELPERS[*]} "
 	git -C "$TOP" ls-files -- tools/selftests | while read -r f; do
 		name=$(basename "$f")
 		[[ $name == *.sh || $name == *.py ]] || continue
@@ -69,7 +72,8 @@ main() {
 	local rc=0 t
 	case ${1:-} in
 	--list)
-		for t in "${DEFAULT_TESTS[@]}" "${LOWMEM_TESTS[@]}" "${NUMA_TESTS[@]}"; do
+		for t in "${DEFAULT_TESTS[@]}" "${LOWMEM_TESTS[@]}" "${NUMA_TESTS[@]}" \
+			"${TRACE_TESTS[@]}"; do
 			result "$t"
 		done
 		return 0 ;;
@@ -88,6 +92,7 @@ main() {
 	boot selftests 2048 "" "${DEFAULT_TESTS[@]}" || rc=1
 	boot selftests-lowmem 256 "" "${LOWMEM_TESTS[@]}" || rc=1
 	boot selftests-numa 2048 --numa "${NUMA_TESTS[@]}" || rc=1
+	boot selftests-trace 2048 "" "${TRACE_TESTS[@]}" || rc=1
 	return $rc
 }
 

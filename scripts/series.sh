@@ -28,7 +28,7 @@ COMMITS=(
 "net: page_pool: add the memory-cap provider|include/net/page_pool/mp_cap.h include/trace/events/mp_cap.h net/core/mp_cap_priv.h net/core/mp_cap.c net/core/mp_cap_user.c"
 "net: page_pool: control provider bindings over netlink, defaults per namespace|net/core/mp_nl.c net/core/mp_default.c"
 "net: page_pool: add KUnit tests of the memory providers and a benchmark|kunit/mp_test.h kunit/mp_test.c kunit/mp_huge_test.c kunit/mp_huge_dma_test.c kunit/pp_policy_test.c kunit/mp_cap_test.c kunit/pp_bench.c"
-"Documentation: networking: describe page pool memory providers|Documentation/networking/page_pool_providers.rst Documentation/networking/page_pool_providers_guide.rst"
+"Documentation: networking: describe page pool memory providers|Documentation/networking/page_pool_providers.rst Documentation/networking/page_pool_providers_guide.rst Documentation/networking/page_pool_providers_tracing.rst"
 )
 
 tree_path() {
@@ -119,7 +119,9 @@ Objects, lifetimes, the per-page contract, who returns a page, DMA,
 locking and control of the page pool memory providers, listed in the
 networking index; an operator's
 guide for a host with huge-page-backed rx queues and for a small VM with
-capped rx memory, every listing from a real run.
+capped rx memory, and a note on tracing the providers with bpftrace and
+perf and on huge page scarcity (hugetlb, THP, fragmentation), every
+listing from a real run.
 MSG
 	;;
 	esac
