@@ -446,18 +446,32 @@ void mp_binding_flush(void)
 }
 
 /* A device moved to another namespace is registered again there: its
- * bindings are seen there from now on.
+ * bindings are seen there from now on, except those its old namespace's
+ * defaults made, which let go of its queues: the new namespace's defaults
+ * decide at the queues' next pool creation (a namespace starts with none),
+ * and a binding nobody made outlives neither the namespace whose defaults
+ * made it nor the device's stay there (a PCI device returns to the initial
+ * namespace when its namespace goes). Pools created meanwhile keep their
+ * binding until they go. Bindings made over netlink stay bound.
  */
 static int mp_core_netdev_event(struct notifier_block *nb,
 				unsigned long event, void *ptr)
 {
 	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+	struct netdev_rx_queue *rxq;
 	struct mp_binding *mb;
 	unsigned long id = 0;
+	unsigned int i;
 
 	if (event != NETDEV_REGISTER)
 		return NOTIFY_DONE;
 	ASSERT_RTNL();
+	for (i = 0; i < dev->num_rx_queues; i++) {
+		rxq = __netif_get_rx_queue(dev, i);
+		mb = rxq->mp_params.mp_ops ? mp_binding_rxq(rxq) : NULL;
+		if (mb && mb->default_gen)
+			mp_binding_uninstall(mb, rxq);
+	}
 	for (; (mb = mp_binding_next(&id)); id++) {
 		if (mb->dev == dev)
 			mb->net = dev_net(dev);

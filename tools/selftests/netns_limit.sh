@@ -9,6 +9,9 @@
 #    more than the machine-wide limit, and the bindings past it serve
 #    order-0 pages and count limit-hits; deleting the namespace gives
 #    everything back;
+#  - a device that moves to another namespace leaves the bindings its old
+#    namespace's defaults made behind: the new namespace (default none)
+#    sees none, and its pools there get none;
 #  - a namespace of another user namespace sees the defaults read-only;
 #  - the limit exists in the initial namespace only, and refuses values
 #    past the machine's memory.
@@ -18,6 +21,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 NS=hpc-$HP_NAME-$$
+NS2=hpd-$HP_NAME-$$
 Q=64
 LIMIT_MB=64		# 32 huge pages
 
@@ -35,15 +39,16 @@ pools_of() {
 		/usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
 }
 
+# bindings_in_ns [NS]: bindings a namespace sees
 bindings_in_ns() {
-	hp_ynl "$NS" --dump mp-binding-get |
+	hp_ynl "${1:-$NS}" --dump mp-binding-get |
 		/usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
 }
 
 main() {
 	local blocks hits
 	hp_require_root
-	hp_plan 12
+	hp_plan 15
 	hp_sysctl_default net.core.mp_default=huge net.core.mp_huge_blocks=4 \
 		net.core.mp_huge_max_blocks=8
 	# not hp_netns_add, which hands the host's defaults down to the tests'
@@ -74,6 +79,22 @@ main() {
 	hp_log "$((2 * Q)) queues asking for 4 huge pages each: $blocks held, limit $((LIMIT_MB / 2)), $hits limit hits"
 	hp_expect "no more huge pages than the limit" "$blocks" -le $((LIMIT_MB / 2))
 	hp_expect "the bindings past it counted limit hits" "$hits" -gt 0
+
+	# vb's pools go (GRO off), then vb moves to a namespace of its own
+	ip netns add "$NS2" || hp_fail_all "no second namespace"
+	hp_cleanup_add "netns $NS2" "ip netns del $NS2"
+	in_ns ethtool -K vb gro off > /dev/null
+	in_ns ip link set vb netns "$NS2" || hp_fail_all "vb did not move"
+	hp_expect "moved: the namespace that made vb's bindings keeps va's only" \
+		"$(bindings_in_ns)" -eq $Q
+	hp_expect "moved: the new namespace (default none) sees no binding" \
+		"$(bindings_in_ns "$NS2")" -eq 0
+	ip -n "$NS2" link set vb up
+	ip netns exec "$NS2" ethtool -K vb gro on > /dev/null
+	hp_expect "moved: vb's new pools got no binding there" \
+		"$(bindings_in_ns "$NS2")" -eq 0
+	ip netns del "$NS2"
+	hp_cleanup_drop "netns $NS2"
 
 	hp_check "a namespace of another user namespace: defaults read-only" \
 		sh -c '! unshare -U -r -n sh -c "echo huge > /proc/sys/net/core/mp_default" 2>/dev/null'
