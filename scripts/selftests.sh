@@ -16,14 +16,16 @@ set -euo pipefail
 # one boot with 2 GiB for these, one with 256 MiB for the low-memory guest,
 # one with two NUMA nodes, one with 2 GiB for the tracing tools and huge
 # page scarcity (bpftrace's and perf's memory, hugetlb and fragmentation
-# must not leak into the tests above)
+# must not leak into the tests above), one with two vmxnet3 NICs behind the
+# emulated Intel IOMMU in strict mode (a real driver's DMA)
 DEFAULT_TESTS=(veth_xdp:lifo veth_xdp:percpu veth_xdp:budget nsim_hold app_crash policy_module
 	hugepool_cli mp_netlink sysctl_input nl_fuzz netns_limit fault_sweep)
 LOWMEM_TESTS=(cap_lowmem)
 NUMA_TESTS=(numa_rx)
 TRACE_TESTS=(trace_tools)
+NIC_TESTS=(vmxnet3_rx:none vmxnet3_rx:lifo vmxnet3_rx:percpu vmxnet3_rx:budget vmxnet3_rx:cap)
 # what else tools/selftests holds: no test of its own
-HELPERS=(lib.sh run.sh pp_sample.py nlfuzz.py alloc_nth.py)
+HELPERS=(lib.sh nic_lib.sh run.sh pp_sample.py nlfuzz.py alloc_nth.py)
 
 # result file of test[:arg], as tools/selftests/run.sh names it
 result() {
@@ -59,7 +61,7 @@ boot() {
 # test make check never runs passes unseen.
 unlisted() {
 	local f name
-	local listed=" ${DEFAULT_TESTS[*]%%:*} ${LOWMEM_TESTS[*]%%:*} ${NUMA_TESTS[*]} ${TRACE_TESTS[*]} ${HELPERS[*]} "
+	local listed=" ${DEFAULT_TESTS[*]%%:*} ${LOWMEM_TESTS[*]%%:*} ${NUMA_TESTS[*]} ${TRACE_TESTS[*]} ${NIC_TESTS[*]%%:*} ${HELPERS[*]} "
 	git -C "$TOP" ls-files -- tools/selftests | while read -r f; do
 		name=$(basename "$f")
 		[[ $name == *.sh || $name == *.py ]] || continue
@@ -73,7 +75,7 @@ main() {
 	case ${1:-} in
 	--list)
 		for t in "${DEFAULT_TESTS[@]}" "${LOWMEM_TESTS[@]}" "${NUMA_TESTS[@]}" \
-			"${TRACE_TESTS[@]}"; do
+			"${TRACE_TESTS[@]}" "${NIC_TESTS[@]}"; do
 			result "$t"
 		done
 		return 0 ;;
@@ -93,6 +95,7 @@ main() {
 	boot selftests-lowmem 256 "" "${LOWMEM_TESTS[@]}" || rc=1
 	boot selftests-numa 2048 --numa "${NUMA_TESTS[@]}" || rc=1
 	boot selftests-trace 2048 "" "${TRACE_TESTS[@]}" || rc=1
+	boot selftests-nic 2048 "--nic vmxnet3 --iommu strict" "${NIC_TESTS[@]}" || rc=1
 	return $rc
 }
 
