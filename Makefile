@@ -10,13 +10,13 @@ SHELL := /bin/bash
 S := scripts
 
 .PHONY: all deps prepare kunit kernel kunit-x86 selftests check run bench \
-	series series-check vm trace clean distclean help
+	bench-nic series series-check vm trace clean distclean help
 
 all: prepare
 
 help:
 	@sed -n '2,8p' Makefile | sed 's/^# \{0,1\}//'
-	@echo "other targets: deps prepare kunit kernel kunit-x86 selftests bench series series-check vm trace clean"
+	@echo "other targets: deps prepare kunit kernel kunit-x86 selftests bench bench-nic series series-check vm trace clean"
 
 deps:
 	$(S)/deps.sh
@@ -46,6 +46,11 @@ run: kernel
 
 bench: prepare
 	$(S)/bench.sh
+
+# a real NIC (vmxnet3) behind the emulated IOMMU: DMA maps and IOTLB misses
+# per provider against the page allocator; IOMMU=lazy for the other mode
+bench-nic: prepare
+	$(S)/bench-nic.sh --iommu $(or $(IOMMU),strict)
 
 # the patch series against pristine Debian source, in build/series/
 series: prepare
