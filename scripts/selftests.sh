@@ -22,10 +22,10 @@ DEFAULT_TESTS=(veth_xdp:lifo veth_xdp:percpu veth_xdp:budget nsim_hold app_crash
 	hugepool_cli mp_netlink sysctl_input nl_fuzz netns_limit fault_sweep)
 LOWMEM_TESTS=(cap_lowmem)
 NUMA_TESTS=(numa_rx)
-TRACE_TESTS=(trace_tools)
+TRACE_TESTS=(trace_tools hugeadm_scarcity frag_compact)
 NIC_TESTS=(vmxnet3_rx:none vmxnet3_rx:lifo vmxnet3_rx:percpu vmxnet3_rx:budget vmxnet3_rx:cap)
 # what else tools/selftests holds: no test of its own
-HELPERS=(lib.sh nic_lib.sh run.sh pp_sample.py nlfuzz.py alloc_nth.py)
+HELPERS=(lib.sh nic_lib.sh run.sh pp_sample.py nlfuzz.py alloc_nth.py fragment.py)
 
 # result file of test[:arg], as tools/selftests/run.sh names it
 result() {
