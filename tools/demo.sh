@@ -9,8 +9,15 @@
 #     management ops, so the binding is pending until XDP attach makes new
 #     pools), traffic again and the binding's counters; unbind, and the
 #     queues are back on the page allocator;
-#  2. the namespace's defaults (net.core.mp_default) instead of a bind;
-#  3. the memory-cap provider against a flood whose receiver stops
+#  2. huge page scarcity made with hugeadm (libhugetlbfs): free memory
+#     fragmented but for 32 free 2 MiB blocks (tools/selftests/fragment.py),
+#     then hugeadm takes every 2 MiB block the kernel can still make into
+#     the hugetlb pool; the binding falls back to the page allocator with
+#     traffic flowing, then grows again once hugeadm releases them
+#     (tools/selftests/hugeadm_scarcity.sh, its results and diagnostics,
+#     hugeadm --pool-list and /proc/buddyinfo before and after);
+#  3. the namespace's defaults (net.core.mp_default) instead of a bind;
+#  4. the memory-cap provider against a flood whose receiver stops
 #     reading (tools/selftests/cap_lowmem.sh).
 #
 # usage: tools/demo.sh [seconds of traffic]
@@ -47,6 +54,9 @@ xdp_again() {
 
 # vb's bindings hold at least $1 huge pages
 reserved() { [[ $(hp_binding_sum vb blocks) -ge $1 ]]; }
+
+# lines of a selftest's output worth showing: its diagnostics and results
+digest() { grep -E '^# |^(not )?ok ' | grep -v '^# Totals'; }
 
 per_queue() {
 	local id
@@ -103,6 +113,9 @@ main() {
 	local mem0 rc=0
 	mem0=$(hp_mem_available)
 	per_queue || rc=1
+
+	title "huge page scarcity: memory fragmented, hugeadm takes every 2 MiB block left, then gives them back"
+	"$top/tools/selftests/hugeadm_scarcity.sh" | digest || rc=1
 
 	defaults || rc=1
 	echo "MemAvailable: $((mem0 / 1024)) MiB before, $(($(hp_mem_available) / 1024)) MiB after"
