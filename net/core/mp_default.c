@@ -368,17 +368,20 @@ VISIBLE_IF_KUNIT const struct ctl_table mp_default_sysctl_table[] = {
 };
 EXPORT_SYMBOL_IF_KUNIT(mp_default_sysctl_table);
 
+#if IS_ENABLED(CONFIG_KUNIT)
 /**
  * mp_default_table() - a namespace's registered sysctl table
  * @net: the namespace
  *
- * Return: its table, whose handlers act on @net's defaults (for KUnit).
+ * Return: its table, whose handlers act on @net's defaults (for KUnit;
+ * nothing else uses it, so a kernel without KUnit has none).
  */
-VISIBLE_IF_KUNIT const struct ctl_table *mp_default_table(struct net *net)
+const struct ctl_table *mp_default_table(struct net *net)
 {
 	return mp_default_net(net)->hdr->ctl_table_arg;
 }
 EXPORT_SYMBOL_IF_KUNIT(mp_default_table);
+#endif
 
 static int __net_init mp_default_net_init(struct net *net)
 {
