@@ -10,13 +10,13 @@ SHELL := /bin/bash
 S := scripts
 
 .PHONY: all deps prepare kunit kernel kunit-x86 selftests check run bench \
-	bench-nic series series-check vm trace clean distclean help
+	bench-nic bench-tput series series-check vm trace clean distclean help
 
 all: prepare
 
 help:
 	@sed -n '2,8p' Makefile | sed 's/^# \{0,1\}//'
-	@echo "other targets: deps prepare kunit kernel kunit-x86 selftests bench bench-nic series series-check vm trace clean"
+	@echo "other targets: deps prepare kunit kernel kunit-x86 selftests bench bench-nic bench-tput series series-check vm trace clean"
 
 deps:
 	$(S)/deps.sh
@@ -51,6 +51,12 @@ bench: prepare
 # per provider against the page allocator; IOMMU=lazy for the other mode
 bench-nic: prepare
 	$(S)/bench-nic.sh --iommu $(or $(IOMMU),strict)
+
+# TCP throughput per provider and policy against the page allocator, veth
+# (native XDP) and vmxnet3, on a guest kernel without debugging options
+# (build/x86-fast, built on first use); IOMMU=lazy|off, ROUNDS=N
+bench-tput: prepare
+	$(S)/bench-tput.sh --iommu $(or $(IOMMU),strict) --rounds $(or $(ROUNDS),3)
 
 # the patch series against pristine Debian source, in build/series/
 series: prepare

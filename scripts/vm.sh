@@ -137,8 +137,11 @@ ksrc() {
 }
 
 main() {
-	local kernel=$X86_OUT/arch/x86/boot/bzImage rc
+	local kernel rc
 	parse "$@"
+	# the guest reads the modules from hp_modroot wherever it runs from
+	[[ ! -d $X86_OUT ]] || X86_OUT=$(cd "$X86_OUT" && pwd)
+	kernel=$X86_OUT/arch/x86/boot/bzImage
 	[[ -f $kernel ]] || die "no $kernel: run scripts/build-x86.sh"
 	OUT=${OUT:-$VM_OUT/run-$$}
 	rm -rf "$OUT"
