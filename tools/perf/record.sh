@@ -14,7 +14,8 @@
 # Writes DIR/perf.data, DIR/perf.script and DIR/refill.folded ("stack
 # count" lines, heaviest first), and prints the folded stacks. DIR must be
 # a local file system (perf mmaps its output; 9p will not do); by default
-# a new directory under /tmp.
+# a new directory under /tmp. The window is perf's workload, a sleep:
+# killing that sleep (SIGTERM) ends the recording early and keeps it.
 #
 # usage: tools/perf/record.sh [-o DIR] [-t SECONDS] [-F HZ] events|cpu
 #   -F HZ   cpu: samples per second and CPU (default 999)
@@ -35,7 +36,8 @@ record() {
 	events) how=(-e mp_huge:mp_huge_refill -e mp_cap:mp_cap_refill) ;;
 	cpu) how=(-e cpu-clock -F "$4") ;;
 	esac
-	perf record -q -a -g "${how[@]}" -o "$2/perf.data" -- sleep "$3"
+	# perf returns its workload's status: 143 is the sleep ended early
+	perf record -q -a -g "${how[@]}" -o "$2/perf.data" -- sleep "$3" || (($? == 143))
 }
 
 # fold MODE DIR: perf script, folded, heaviest first

@@ -351,12 +351,27 @@ folded_ok() {
 	[[ -s $1 ]] && ! grep -qvE '^[^ ]+(;[^ ;]+)* [0-9]+$' "$1"
 }
 
-# with traffic: RUN... in the background, then wait for it
+# sleeper PID: the sleep that PID (a perf recipe) or a child of it runs
+sleeper() {
+	local p
+	for p in $(pgrep -P "$1"); do
+		[[ $(cat "/proc/$p/comm" 2>/dev/null) == sleep ]] && { echo "$p"; return 0; }
+		sleeper "$p" && return 0
+	done
+	return 1
+}
+
+# with traffic: a perf recipe (RUN...) in the background, its window
+# exactly the traffic's. perf enables its events, then starts its workload
+# (a sleep): traffic starts once the sleep runs, and the sleep is ended
+# once the traffic is done, so no refill falls outside the window however
+# slowly perf starts or iperf3 ends under load (CI saw both).
 under_traffic() {
 	"$@" &
-	local pid=$!
-	sleep 1
+	local pid=$! s
+	hp_wait 120 sleeper $pid > /dev/null || hp_log "perf: no workload after 120 s"
 	traffic
+	s=$(sleeper $pid) && kill "$s"
 	wait $pid
 }
 
@@ -365,7 +380,7 @@ perf_huge() {
 	local id=$HUGE out=$HP_TMP/perf-stat.out dir=$HP_TMP/perf-events
 	xdp_on || hp_fail_all "no XDP on vb"
 	snapshot "$HP_TMP/before"
-	under_traffic "$PERF/stat.sh" $((SECS + 12)) > "$out" 2>&1
+	under_traffic "$PERF/stat.sh" $((SECS + 600)) > "$out" 2>&1
 	snapshot "$HP_TMP/after"
 	hp_dump "$out"
 	hp_check "perf stat: every provider and page_pool event counted" pstat_keys "$out"
@@ -376,7 +391,7 @@ perf_huge() {
 	hp_expect "perf stat: the provider refilled" "$(delta "$id" refills)" -gt 0
 
 	snapshot "$HP_TMP/before"
-	under_traffic "$PERF/record.sh" -o "$dir" -t $((SECS + 12)) events > "$HP_TMP/perf-rec.out" 2>&1
+	under_traffic "$PERF/record.sh" -o "$dir" -t $((SECS + 600)) events > "$HP_TMP/perf-rec.out" 2>&1
 	snapshot "$HP_TMP/after"
 	head -n 12 "$HP_TMP/perf-rec.out" | hp_dump -
 	hp_check "perf record events: folded stacks" folded_ok "$dir/refill.folded"
@@ -387,7 +402,7 @@ perf_huge() {
 		stacks_through "$dir/refill.folded"
 
 	dir=$HP_TMP/perf-cpu
-	under_traffic "$PERF/record.sh" -o "$dir" -t $((SECS + 12)) -F 1999 cpu > "$HP_TMP/perf-cpu.out" 2>&1
+	under_traffic "$PERF/record.sh" -o "$dir" -t $((SECS + 600)) -F 1999 cpu > "$HP_TMP/perf-cpu.out" 2>&1
 	head -n 12 "$HP_TMP/perf-cpu.out" | hp_dump -
 	hp_check "perf record cpu: folded stacks of the refill path" folded_ok "$dir/refill.folded"
 	hp_check "perf record cpu: every stack through page_pool_alloc_*" \
@@ -451,7 +466,7 @@ negative() {
 	xdp_on || hp_fail_all "no XDP on vb"
 	bt_start refill-latency
 	bt_attach refill-latency || hp_fail_all "bpftrace did not attach"
-	under_traffic "$PERF/stat.sh" $((SECS + 12)) > "$out" 2>&1
+	under_traffic "$PERF/stat.sh" $((SECS + 600)) > "$out" 2>&1
 	bt_stop refill-latency
 	xdp_off
 	show refill-latency
