@@ -37,6 +37,12 @@
  * The shared-binding figure: two pools of one binding, each refilling and
  * releasing as in refill/release on its own CPU (kthreads bound to CPU 0
  * and 1), pages per second of both together.
+ *
+ * The page allocator column builds on a tree without the hook series as
+ * well (scripts/bench.sh adds this file and its Kconfig entry to pristine
+ * 6.12): its pools are plain pools, no device, no DMA, the same code in
+ * both kernels, so the column measured on both says what the hooks cost
+ * the path that has no provider.
  */
 
 #include <kunit/test.h>
@@ -49,10 +55,12 @@
 #include <linux/rtnetlink.h>
 #include <linux/sort.h>
 #include <net/page_pool/helpers.h>
+#ifdef CONFIG_PAGE_POOL_MP_HUGE
 #include <net/page_pool/mp_huge.h>
 #include <net/page_pool/pp_policy.h>
 
 #include "mp_test.h"
+#endif
 
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 
@@ -109,12 +117,18 @@ static struct page_pool *pp_bench_pool(struct pp_bench *bench,
 	struct page_pool_params pp = {
 		.pool_size	= pool_size,
 		.nid		= NUMA_NO_NODE,
-		.dev		= &bench->dev->dev,
-		.netdev		= bench->dev,
-		.queue_idx	= 0,
-		.flags		= provider ? PP_FLAG_RX_QUEUE : 0,
 	};
 	struct page_pool *pool;
+
+#ifdef CONFIG_PAGE_POOL_MP_HUGE
+	/* a provider's pool: rx queue 0 of the test device, bound */
+	if (provider) {
+		pp.dev = &bench->dev->dev;
+		pp.netdev = bench->dev;
+		pp.queue_idx = 0;
+		pp.flags = PP_FLAG_RX_QUEUE;
+	}
+#endif
 
 	rtnl_lock();
 	pool = page_pool_create(&pp);
@@ -270,6 +284,7 @@ static void pp_bench_source(struct pp_bench *bench, unsigned int src)
 	bench->have[src] = true;
 }
 
+#ifdef CONFIG_PAGE_POOL_MP_HUGE
 /* Whether @policy is registered now: a policy built as a module is not,
  * when the suites run at boot, before userspace could load it.
  */
@@ -322,6 +337,8 @@ static void pp_bench_unbind(struct pp_bench *bench, struct mp_huge_binding *b,
 	mp_huge_flush();
 }
 
+#endif /* CONFIG_PAGE_POOL_MP_HUGE */
+
 static void pp_bench_print(struct pp_bench *bench)
 {
 	struct kunit *test = bench->test;
@@ -329,8 +346,9 @@ static void pp_bench_print(struct pp_bench *bench)
 	char line[256];
 	int n;
 
-	kunit_info(test, "pp_bench: ns per page, median of %u runs (UML, one CPU)\n",
-		   PP_BENCH_REPS);
+	kunit_info(test, "pp_bench: ns per page, median of %u runs (UML, one CPU)%s\n",
+		   PP_BENCH_REPS, IS_ENABLED(CONFIG_PAGE_POOL_MP_HUGE) ? "" :
+		   ", kernel without the hook series: page allocator only");
 	n = scnprintf(line, sizeof(line), "pp_bench: | path |");
 	for (s = 0; s < PP_NSOURCES; s++)
 		if (bench->have[s])
@@ -367,19 +385,20 @@ static void pp_bench_print(struct pp_bench *bench)
 /* Single-CPU paths, page allocator against every policy. */
 static void pp_bench_paths_test(struct kunit *test)
 {
-	struct mp_huge_binding *b;
 	struct pp_bench *bench;
-	unsigned int s;
 
 	if (!run)
 		kunit_skip(test, "benchmark: boot with pp_bench.run=1");
 	bench = kunit_kzalloc(test, sizeof(*bench), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, bench);
 	bench->test = test;
-	bench->dev = mp_test_netdev(test);
 
 	pp_bench_source(bench, 0);
-	for (s = 1; s < PP_NSOURCES; s++) {
+#ifdef CONFIG_PAGE_POOL_MP_HUGE
+	bench->dev = mp_test_netdev(test);
+	for (unsigned int s = 1; s < PP_NSOURCES; s++) {
+		struct mp_huge_binding *b;
+
 		if (!pp_bench_registered(pp_bench_sources[s])) {
 			kunit_info(test, "pp_bench: %s not built in\n",
 				   pp_bench_sources[s]);
@@ -395,8 +414,11 @@ static void pp_bench_paths_test(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_FALLBACKS), 0);
 		pp_bench_unbind(bench, b, 1);
 	}
+#endif
 	pp_bench_print(bench);
 }
+
+#ifdef CONFIG_PAGE_POOL_MP_HUGE
 
 struct pp_bench_worker {
 	struct page_pool *pool;
@@ -497,9 +519,13 @@ static void pp_bench_smp_test(struct kunit *test)
 	}
 }
 
+#endif /* CONFIG_PAGE_POOL_MP_HUGE */
+
 static struct kunit_case pp_bench_cases[] = {
 	KUNIT_CASE_SLOW(pp_bench_paths_test),
+#ifdef CONFIG_PAGE_POOL_MP_HUGE
 	KUNIT_CASE_SLOW(pp_bench_smp_test),
+#endif
 	{}
 };
 
