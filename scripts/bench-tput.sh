@@ -106,7 +106,8 @@ main() {
 	esac
 	rm -rf "$OUT"
 	log "bench-tput: one boot of $FAST, $ROUNDS rounds, providers: ${MODES[*]}"
-	X86_OUT=$FAST "$TOP/scripts/vm.sh" "${nic[@]}" -t 3600 -o "$OUT" -- \
+	# a round of every mode on both receivers takes about 4 min
+	X86_OUT=$FAST "$TOP/scripts/vm.sh" "${nic[@]}" -t $((600 + ROUNDS * 600)) -o "$OUT" -- \
 		tools/bench/tput.sh "$OUT" "$ROUNDS" "${MODES[@]}" || rc=$?
 	cp "$OUT/console.log" "$RESULTS/bench-tput.log" 2>/dev/null || true
 	if [[ $rc != 0 || ! -s $OUT/tput.txt ]]; then
