@@ -106,14 +106,34 @@ bt_attach() {
 	return 1
 }
 
+# running PID: alive, not a zombie waiting to be reaped
+running() {
+	local st
+	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)
+	[[ -n $st && $st != Z ]]
+}
+
 # bt_stop NAME...: Ctrl-C, as a user would: the tools print their maps
+# and end. One that has not ended 120 s after it (CI saw the test hang
+# here once, for 20 minutes, with nothing in the kernel log) fails the
+# check, with what it was doing, and is killed.
 bt_stop() {
-	local t rc=0
+	local t p rc=0
 	for t in "$@"; do
 		kill -INT "${BT_PID[$t]}"
 	done
 	for t in "$@"; do
-		wait "${BT_PID[$t]}" || rc=1
+		p=${BT_PID[$t]}
+		if ! hp_wait 120 not running "$p"; then
+			hp_log "bpftrace $t (pid $p) still running 120 s after SIGINT:" \
+				"state $(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null)," \
+				"wchan $(cat "/proc/$p/wchan" 2>/dev/null)"
+			hp_dump "/proc/$p/stack" 2>/dev/null
+			tail -n 5 "$HP_TMP/$t.out" | hp_dump -
+			kill -9 "$p"
+			rc=1
+		fi
+		wait "$p" || rc=1
 		hp_cleanup_drop "bt $t"
 	done
 	return $rc
@@ -263,6 +283,7 @@ bpftrace_huge() {
 		hp_fail_all "bpftrace did not attach"
 	snapshot "$HP_TMP/before"
 	hp_check "traffic through vb (receiver stopped ${STOP}s)" traffic
+	hp_log "XDP off, a trim, the counters, then Ctrl-C to the tools"
 	xdp_off
 	hpool set "$id" trim > /dev/null
 	sleep 1
