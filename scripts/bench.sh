@@ -24,14 +24,20 @@ OUT=$RESULTS/bench.md
 ROUNDS=${ROUNDS:-5}
 [[ $ROUNDS =~ ^[1-9]$ ]] || die "ROUNDS: 1 to 9, not '$ROUNDS'"
 
-uml() {
-	log "bench: UML build (build/uml-bench) and run"
-	(cd "$KSRC" && ./tools/testing/kunit/kunit.py run \
-		--kunitconfig="$TOP/kunit/bench.kunitconfig" \
-		--build_dir="$BUILD/uml-bench" --jobs="$JOBS" \
+# bench_uml TREE KUNITCONFIG BUILD_DIR LOG: the single-CPU benchmark
+# built from TREE under UML, its log copied to LOG
+bench_uml() {
+	(cd "$1" && ./tools/testing/kunit/kunit.py run --kunitconfig="$2" \
+		--build_dir="$3" --jobs="$JOBS" \
 		--make_options CC="ccache gcc" --kernel_args pp_bench.run=1 \
 		--timeout=1800 'pp_bench.pp_bench_paths_test' >/dev/null) || true
-	cp "$BUILD/uml-bench/test.log" "$RESULTS/bench-uml.log"
+	cp "$3/test.log" "$4"
+}
+
+uml() {
+	log "bench: UML build (build/uml-bench) and run"
+	bench_uml "$KSRC" "$TOP/kunit/bench.kunitconfig" "$BUILD/uml-bench" \
+		"$RESULTS/bench-uml.log"
 }
 
 PRISTINE=$BUILD/linux-pristine
@@ -61,12 +67,8 @@ pristine_tree() {
 uml_pristine() {
 	log "bench: UML build of the pristine tree (build/uml-bench-pristine) and run $1"
 	pristine_tree
-	(cd "$PRISTINE" && ./tools/testing/kunit/kunit.py run \
-		--kunitconfig="$TOP/kunit/bench-pristine.kunitconfig" \
-		--build_dir="$BUILD/uml-bench-pristine" --jobs="$JOBS" \
-		--make_options CC="ccache gcc" --kernel_args pp_bench.run=1 \
-		--timeout=1800 'pp_bench.pp_bench_paths_test' >/dev/null) || true
-	cp "$BUILD/uml-bench-pristine/test.log" "$RESULTS/bench-uml-pristine-$1.log"
+	bench_uml "$PRISTINE" "$TOP/kunit/bench-pristine.kunitconfig" \
+		"$BUILD/uml-bench-pristine" "$RESULTS/bench-uml-pristine-$1.log"
 }
 
 # The page allocator column of both kernels over the rounds: path,

@@ -31,17 +31,6 @@ SECS=${HP_NIC_SECS:-20}
 STREAMS=2
 TR=/sys/kernel/tracing/instances/hp-bench-nic-$$
 
-provider() {
-	case $1 in
-	none) hp_sysctl_default net.core.mp_default=none ;;
-	lifo | percpu | budget)
-		hp_sysctl_default net.core.mp_default=huge net.core.mp_huge_blocks=4 \
-			net.core.mp_huge_max_blocks=16 net.core.pp_policy_default="$1" ;;
-	cap) hp_sysctl_default net.core.mp_default=cap net.core.mp_cap_pages=4096 ;;
-	*) echo "nic_rx.sh: no mode $1" >&2; return 2 ;;
-	esac
-}
-
 iperf() {
 	ip netns exec "$HP_NSB" iperf3 -s -1 -D -B "$NET.2"
 	sleep 0.5
@@ -55,7 +44,7 @@ count() { grep -c " $1:" "$TR/trace" || true; }
 
 measure() {
 	local mode=$1 bytes
-	provider "$mode" || return 1
+	hp_mode_default "$mode" || return 1
 	hp_nic_pair $NET || { echo "nic_rx.sh: no pair" >&2; return 1; }
 	hp_nic_xdp on || { echo "nic_rx.sh: no XDP" >&2; return 1; }
 	iperf "$WARM" > /dev/null

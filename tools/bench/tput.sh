@@ -34,17 +34,6 @@ STREAMS=${HP_TPUT_STREAMS:-4}
 VETH_NET=10.86.0
 NIC_NET=10.87.0
 
-provider() {
-	case $1 in
-	none) hp_sysctl_default net.core.mp_default=none ;;
-	lifo | percpu | budget)
-		hp_sysctl_default net.core.mp_default=huge net.core.mp_huge_blocks=4 \
-			net.core.mp_huge_max_blocks=16 net.core.pp_policy_default="$1" ;;
-	cap) hp_sysctl_default net.core.mp_default=cap net.core.mp_cap_pages=4096 ;;
-	*) echo "tput.sh: no mode $1" >&2; return 2 ;;
-	esac
-}
-
 # iperf SECS ADDR: iperf3 into ADDR; prints "bytes retransmits"
 iperf() {
 	ip netns exec "$HP_NSB" iperf3 -s -1 -D -B "$2"
@@ -87,7 +76,7 @@ measure() {
 	veth) addr=$VETH_NET.2 rx=vb ;;
 	vmxnet3) addr=$NIC_NET.2 rx=nicb ;;
 	esac
-	provider "$mode" || return 1
+	hp_mode_default "$mode" || return 1
 	up "$dev" || { echo "tput.sh: no $dev pair" >&2; down "$dev"; return 1; }
 	iperf "$WARM" "$addr" > /dev/null
 	if ! provider_on "$rx" "$mode"; then

@@ -390,6 +390,21 @@ hp_sysctl_default() {
 	done
 }
 
+# hp_mode_default MODE: the provider a benchmark's MODE names, as the
+# default of the namespaces made from now on: none (the page allocator),
+# lifo, percpu or budget (the hugepage provider, 4 huge pages growing to
+# 16, with that policy), cap (the memory cap, 4096 pages)
+hp_mode_default() {
+	case $1 in
+	none) hp_sysctl_default net.core.mp_default=none ;;
+	lifo | percpu | budget)
+		hp_sysctl_default net.core.mp_default=huge net.core.mp_huge_blocks=4 \
+			net.core.mp_huge_max_blocks=16 net.core.pp_policy_default="$1" ;;
+	cap) hp_sysctl_default net.core.mp_default=cap net.core.mp_cap_pages=4096 ;;
+	*) echo "$HP_NAME: no mode $1 (none lifo percpu budget cap)" >&2; return 2 ;;
+	esac
+}
+
 # hp_netns_defaults NS: the values hp_sysctl_default set, in NS too where
 # NS has a key of its own (a kernel with per-namespace defaults), in the
 # order they were first set. Values that depend on each other (blocks <=
