@@ -10,7 +10,9 @@
 #
 # usage: run.sh RESULTS test[:arg] [test[:arg]...]
 #   e.g. run.sh /tmp/r veth_xdp:lifo nsim_hold
-#   HP_TEST_TIMEOUT: seconds one test may take (default 1200)
+#   HP_TEST_TIMEOUT: seconds one test may take (default 1200); a minute
+#   before, what the test's processes are doing and the kernel's blocked
+#   tasks (sysrq-w) are reported, so that a hang says where it is
 # exit: 0 if every test passed or skipped, 1 otherwise
 set -uo pipefail
 
@@ -48,20 +50,52 @@ program() {
 	return 1
 }
 
+# hang_report TEST: every user process with its state, what it waits in
+# and its kernel stack, then the kernel's blocked tasks into the kernel
+# log, as diagnostics of the subtest. Each read is time-limited: a task
+# stuck with its mm's lock held would block a plain ps.
+hang_report() {
+	local p
+	echo "# $1 still running after $2 s: its processes"
+	timeout 10 ps -N --ppid 2 -p 2 -o pid,ppid,stat,etimes,wchan:32,args
+	for p in $(timeout 10 ps -N --ppid 2 -p 2 -o pid=); do
+		[[ $p != "$BASHPID" ]] || continue
+		echo "# kernel stack of $p ($(cat "/proc/$p/comm" 2>/dev/null)):"
+		timeout 5 cat "/proc/$p/stack"
+	done
+	echo "# blocked tasks: sysrq-w in the kernel log"
+	echo w > /proc/sysrq-trigger
+}
+
+# watchdog TEST OUT: a hang report a minute before the test's time is up
+watchdog() {
+	local s after=$((TIMEOUT > 120 ? TIMEOUT - 60 : TIMEOUT / 2))
+	sleep $after &
+	s=$!
+	trap 'kill $s; exit 0' TERM
+	wait $s
+	hang_report "$1" $after 2>&1 | sed 's/^#* \{0,1\}/    # /' | tee -a "$2"
+}
+
 # one TEST[:ARG] OUT: run it, wrapped; returns its kselftest status
 one() {
-	local t=$1 out=$2 name=${1%%:*} arg=() st
+	local t=$1 out=$2 name=${1%%:*} arg=() st wd start=$SECONDS
 	[[ $t != *:* ]] || arg=("${t#*:}")
 	printf 'KTAP version 1\n1..1\n' | tee "$out"
+	watchdog "$t" "$out" &
+	wd=$!
 	timeout -k 10 "$TIMEOUT" "$(program "$name")" "${arg[@]}" 2>&1 | subtest "$t" |
 		tee -a "$out"
 	st=${PIPESTATUS[0]}
+	kill "$wd" 2>/dev/null
+	wait "$wd" 2>/dev/null
 	case $st in
 	0) echo "ok 1 $t" ;;
 	4) echo "ok 1 $t # SKIP" ;;
 	124) echo "not ok 1 $t # exit=124: timed out after ${TIMEOUT}s" ;;
 	*) echo "not ok 1 $t # exit=$st" ;;
 	esac | tee -a "$out"
+	echo "# $t: $((SECONDS - start)) s" | tee -a "$out"
 	return "$st"
 }
 
