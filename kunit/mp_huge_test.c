@@ -664,12 +664,30 @@ static bool mp_trace_store_put(void *store, netmem_ref netmem)
 	return kept;
 }
 
+/* bursts the store was offered, and their pages */
+static unsigned int mp_trace_bulk_calls, mp_trace_bulk_pages;
+
+static unsigned int mp_trace_store_put_bulk(void *store,
+					    const netmem_ref *netmems,
+					    unsigned int n)
+{
+	unsigned int i;
+
+	WRITE_ONCE(mp_trace_bulk_calls, mp_trace_bulk_calls + 1);
+	WRITE_ONCE(mp_trace_bulk_pages, mp_trace_bulk_pages + n);
+	for (i = 0; i < n; i++)
+		if (!mp_trace_store_put(store, netmems[i]))
+			break;
+	return i;
+}
+
 static struct pp_policy_ops mp_trace_policy = {
 	.name		= "kunit-keep",
 	.create		= mp_test_store_create,
 	.destroy	= mp_test_store_destroy,
 	.get		= mp_test_store_get,
 	.put		= mp_trace_store_put,
+	.put_bulk	= mp_trace_store_put_bulk,
 	.drain		= mp_test_store_get,
 	.count		= mp_test_store_count,
 };
@@ -784,6 +802,75 @@ static void mp_huge_test_trace_pages(struct kunit *test)
 	mp_test_put(test, b);
 	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
 	KUNIT_EXPECT_EQ(test, t->ret[MP_HUGE_BLOCK_TEARDOWN], 0);
+	KUNIT_EXPECT_EQ(test, t->other, 0);
+}
+
+/* A burst of releases (the pages of page_pool_put_page_bulk() that its
+ * ring cannot take) reaches the provider in one call and the store in one
+ * put_bulk(): the pages it keeps and those it declines are traced one by
+ * one, a page still referenced elsewhere among them is lost, and page_pool
+ * drops its reference to that one only.
+ */
+static void mp_huge_test_release_bulk(struct kunit *test)
+{
+	struct mp_test_ctx *ctx = test->priv;
+	unsigned int i, release_cnt, calls, bulk_pages;
+	struct page *pages[MP_TEST_BULK + 1];
+	struct mp_huge_binding *b;
+	struct mp_huge_trace *t;
+	struct page_pool *pool;
+
+	t = mp_huge_trace_start(test);
+	WRITE_ONCE(mp_trace_keep, 10);
+	WRITE_ONCE(mp_trace_bulk_calls, 0);
+	WRITE_ONCE(mp_trace_bulk_pages, 0);
+	b = mp_test_binding(test, 1, 1, "kunit-keep");
+	mp_test_bind(test, b, ctx->dev, 1);
+	pool = mp_test_pool(test, ctx->dev, 1, 0, NULL);
+	for (i = 0; i < ARRAY_SIZE(pages); i++) {
+		pages[i] = mp_test_alloc(pool);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+	}
+	mp_test_free(pool, pages[0]);		/* fills the ring */
+	get_page(pages[1]);			/* e.g. spliced into a pipe */
+
+	release_cnt = atomic_read(&pool->pages_state_release_cnt);
+	mp_test_free_bulk(pool, &pages[1], MP_TEST_BULK);
+	KUNIT_EXPECT_EQ(test, atomic_read(&pool->pages_state_release_cnt) - release_cnt,
+			MP_TEST_BULK);
+	calls = READ_ONCE(mp_trace_bulk_calls);
+	bulk_pages = READ_ONCE(mp_trace_bulk_pages);
+	KUNIT_EXPECT_EQ_MSG(test, calls, 1, "the burst did not reach the store at once");
+	KUNIT_EXPECT_EQ(test, bulk_pages, MP_TEST_BULK - 1);
+	KUNIT_EXPECT_EQ(test, t->release[MP_HUGE_RELEASE_LOST], 1);
+	KUNIT_EXPECT_EQ(test, t->release[MP_HUGE_RELEASE_KEPT], 10);
+	KUNIT_EXPECT_EQ(test, t->release[MP_HUGE_RELEASE_PARKED], MP_TEST_BULK - 11);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_RELEASES), MP_TEST_BULK);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PARKS), MP_TEST_BULK - 11);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_LOST), 1);
+	/* the pipe's reference and the binding's: page_pool put its own */
+	KUNIT_EXPECT_EQ(test, page_ref_count(pages[1]), 2);
+	KUNIT_EXPECT_FALSE(test, page_pool_page_is_pp(pages[1]));
+	/* the others are the provider's, untouched by page_pool */
+	for (i = 2; i < ARRAY_SIZE(pages); i++)
+		KUNIT_EXPECT_EQ(test, page_ref_count(pages[i]), 1);
+
+	/* the pool's alloc cache comes back in one burst too (its ring's
+	 * one page alone)
+	 */
+	mp_test_pool_destroy(test, pool);
+	bulk_pages = READ_ONCE(mp_trace_bulk_pages);
+	KUNIT_EXPECT_EQ(test, bulk_pages,
+			MP_TEST_BULK - 1 + PP_ALLOC_CACHE_REFILL - ARRAY_SIZE(pages));
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_RELEASES),
+			PP_ALLOC_CACHE_REFILL);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_INFLIGHT), 0);
+
+	mp_test_unbind(test, ctx->dev, 1);
+	mp_test_put(test, b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+	KUNIT_EXPECT_EQ(test, page_ref_count(pages[1]), 1);
+	put_page(pages[1]);			/* the pipe lets go */
 	KUNIT_EXPECT_EQ(test, t->other, 0);
 }
 
@@ -971,6 +1058,7 @@ static struct kunit_case mp_huge_test_cases[] = {
 	KUNIT_CASE(mp_huge_test_unregister),
 	KUNIT_CASE(mp_huge_test_trim),
 	KUNIT_CASE(mp_huge_test_trace_pages),
+	KUNIT_CASE(mp_huge_test_release_bulk),
 	KUNIT_CASE(mp_huge_test_trace_growth),
 	KUNIT_CASE(mp_huge_test_sysctl),
 	KUNIT_CASE(mp_huge_test_default),

@@ -245,6 +245,30 @@ void mp_test_free(struct page_pool *pool, struct page *page)
 }
 EXPORT_SYMBOL_IF_KUNIT(mp_test_free);
 
+/**
+ * mp_test_free_bulk() - put @n pages of @pool at once, as XDP completions
+ * do (page_pool_put_page_bulk(): what the ptr_ring cannot take reaches the
+ * provider in one burst)
+ * @pool: their pool
+ * @pages: the pages; @n at most MP_TEST_BULK
+ * @n: how many
+ */
+void mp_test_free_bulk(struct page_pool *pool, struct page **pages,
+		       unsigned int n)
+{
+	void *data[MP_TEST_BULK];
+	unsigned int i;
+
+	if (WARN_ON_ONCE(n > MP_TEST_BULK))
+		n = MP_TEST_BULK;
+	for (i = 0; i < n; i++)
+		data[i] = page_address(pages[i]);
+	local_bh_disable();
+	page_pool_put_page_bulk(pool, data, n);
+	local_bh_enable();
+}
+EXPORT_SYMBOL_IF_KUNIT(mp_test_free_bulk);
+
 /* Return the pages of @pool's alloc cache to the provider, last first. */
 void mp_test_flush_cache(struct page_pool *pool)
 {

@@ -70,6 +70,10 @@ void mp_test_unbind(struct kunit *test, struct net_device *dev,
 u64 mp_test_stat(struct mp_huge_binding *b, enum mp_huge_stat stat);
 struct page *mp_test_alloc(struct page_pool *pool);
 void mp_test_free(struct page_pool *pool, struct page *page);
+/* XDP's bulk queue (XDP_BULK_QUEUE_SIZE) */
+#define MP_TEST_BULK	16
+void mp_test_free_bulk(struct page_pool *pool, struct page **pages,
+		       unsigned int n);
 void mp_test_flush_cache(struct page_pool *pool);
 bool mp_test_wait_home(unsigned long blocks_before);
 bool mp_test_wait_stat(struct mp_huge_binding *b, enum mp_huge_stat stat,

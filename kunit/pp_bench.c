@@ -34,6 +34,14 @@
  *           to its source.
  *  put+get  everything page_pool does for a page in that slow cycle:
  *           allocations and puts of the refill/release loop, per page.
+ *  bulk     release in bursts: the same overflowing puts made with
+ *           page_pool_put_page_bulk() in bursts of 16 (XDP's bulk queue,
+ *           as XDP_REDIRECT and XDP_TX completions free), less bursts into
+ *           a ring with room, per page. With the hook series a provider
+ *           with release_netmems takes each burst in one call.
+ *  bulk, one by one  the same with the provider's release_netmems hidden
+ *           from page_pool (a copy of its ops without it), which then
+ *           hands each page over alone: the batch op's gain, same run.
  * The shared-binding figure: two pools of one binding, each refilling and
  * releasing as in refill/release on its own CPU (kthreads bound to CPU 0
  * and 1), pages per second of both together.
@@ -56,6 +64,7 @@
 #include <linux/sort.h>
 #include <net/page_pool/helpers.h>
 #ifdef CONFIG_PAGE_POOL_MP_HUGE
+#include <net/page_pool/memory_provider.h>
 #include <net/page_pool/mp_huge.h>
 #include <net/page_pool/pp_policy.h>
 
@@ -73,15 +82,18 @@ MODULE_PARM_DESC(run, "run the page_pool benchmark (pp_bench.run=1)");
 #define PP_BENCH_CYCLES		20000
 #define PP_BENCH_BATCH		(PP_ALLOC_CACHE_REFILL + 1)
 #define PP_BENCH_SMP_CYCLES	4000
+#define PP_BENCH_BULK		16	/* XDP_BULK_QUEUE_SIZE */
 
 enum {
-	PP_FAST, PP_RING, PP_REFILL, PP_RELEASE, PP_CYCLE, PP_PUTGET,
-	PP_NPATHS
+	PP_FAST, PP_RING, PP_REFILL, PP_RELEASE, PP_CYCLE, PP_PUTGET, PP_BULK,
+	PP_BULK_ONE, PP_NPATHS
 };
 
 static const char * const pp_bench_paths[PP_NPATHS] = {
 	"fast: alloc cache", "ptr_ring", "refill, per page", "release to source",
 	"cycle: refill + release", "put+get in that cycle",
+	"release in bursts of 16",
+	"bursts, one by one to the provider",
 };
 
 /* column 0 is the page allocator, then one per policy */
@@ -250,9 +262,69 @@ static u64 pp_bench_ring_put(struct page_pool *pool, unsigned int cycles)
 	return t * 1000 / ((u64)cycles * ARRAY_SIZE(pages));
 }
 
+/* Picoseconds per page put with page_pool_put_page_bulk() in bursts of
+ * PP_BENCH_BULK: PP_BENCH_BATCH - 1 pages after a first that fills the
+ * ring, if @fill (in a pool of one page, they all overflow it).
+ */
+static u64 pp_bench_put_bulk(struct page_pool *pool, unsigned int cycles,
+			     bool fill)
+{
+	void *data[PP_BENCH_BATCH - 1];
+	struct page *first = NULL;
+	unsigned int c, i, k;
+	u64 t0, t = 0;
+
+	BUILD_BUG_ON(ARRAY_SIZE(data) % PP_BENCH_BULK);
+	local_bh_disable();
+	for (c = 0; c < cycles; c++) {
+		if (fill)
+			first = page_pool_alloc_pages(pool, GFP_ATOMIC);
+		for (i = 0; i < ARRAY_SIZE(data); i++)
+			data[i] = page_address(page_pool_alloc_pages(pool, GFP_ATOMIC));
+		if (first)
+			page_pool_put_full_page(pool, first, false);
+		t0 = ktime_get_ns();
+		for (k = 0; k < ARRAY_SIZE(data); k += PP_BENCH_BULK)
+			page_pool_put_page_bulk(pool, data + k, PP_BENCH_BULK);
+		t += ktime_get_ns() - t0;
+		if (!(c & 255)) {
+			local_bh_enable();
+			cond_resched();
+			local_bh_disable();
+		}
+	}
+	local_bh_enable();
+	return t * 1000 / ((u64)cycles * ARRAY_SIZE(data));
+}
+
+/* pp_bench_put_bulk() with the pool's provider, if any, taking each page
+ * of a burst alone: page_pool sees a copy of the provider's ops without
+ * release_netmems. Nothing else compares or keeps the pool's ops pointer.
+ */
+static u64 pp_bench_put_bulk_one(struct page_pool *pool, unsigned int cycles)
+{
+#ifdef CONFIG_PAGE_POOL_MP_HUGE
+	const struct memory_provider_ops *ops = pool->mp_ops;
+	struct memory_provider_ops one;
+	u64 t;
+
+	if (!ops)
+		return pp_bench_put_bulk(pool, cycles, true);
+	one = *ops;
+	one.release_netmems = NULL;
+	pool->mp_ops = &one;
+	pp_bench_put_bulk(pool, 64, true);		/* warm up */
+	t = pp_bench_put_bulk(pool, cycles, true);
+	pool->mp_ops = ops;
+	return t;
+#else
+	return pp_bench_put_bulk(pool, cycles, true);
+#endif
+}
+
 static void pp_bench_source(struct pp_bench *bench, unsigned int src)
 {
-	u64 v[PP_NPATHS][PP_BENCH_REPS], ringput, cached;
+	u64 v[PP_NPATHS][PP_BENCH_REPS], ringput, ringbulk, cached, bulk;
 	struct pp_bench_slow slow;
 	struct page_pool *pool;
 	struct page *warm;
@@ -265,6 +337,7 @@ static void pp_bench_source(struct pp_bench *bench, unsigned int src)
 		v[PP_FAST][r] = pp_bench_fast(pool, true);
 		v[PP_RING][r] = pp_bench_fast(pool, false);
 		ringput = pp_bench_ring_put(pool, PP_BENCH_CYCLES);
+		ringbulk = pp_bench_put_bulk(pool, PP_BENCH_CYCLES, false);
 		cached = pp_bench_cache_alloc(pool, PP_BENCH_CYCLES);
 		page_pool_destroy(pool);
 
@@ -277,6 +350,11 @@ static void pp_bench_source(struct pp_bench *bench, unsigned int src)
 				   slow.overflow - ringput : 0;
 		v[PP_CYCLE][r] = v[PP_REFILL][r] + v[PP_RELEASE][r];
 		v[PP_PUTGET][r] = slow.all;
+		pp_bench_put_bulk(pool, 64, true);		/* warm up */
+		bulk = pp_bench_put_bulk(pool, PP_BENCH_CYCLES, true);
+		v[PP_BULK][r] = bulk > ringbulk ? bulk - ringbulk : 0;
+		bulk = pp_bench_put_bulk_one(pool, PP_BENCH_CYCLES);
+		v[PP_BULK_ONE][r] = bulk > ringbulk ? bulk - ringbulk : 0;
 		page_pool_destroy(pool);
 	}
 	for (p = 0; p < PP_NPATHS; p++)

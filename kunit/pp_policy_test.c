@@ -245,7 +245,7 @@ struct pp_test_pages {
 /* Every free page is handed out exactly once until it comes back: all the
  * pages of a block, once each, then again once each after their return.
  */
-static void pp_test_contract_once(struct kunit *test)
+static void pp_test_contract_once_by(struct kunit *test, bool bulk)
 {
 	const char *policy = pp_test_policy_name(test);
 	struct mp_test_ctx *ctx = test->priv;
@@ -281,13 +281,35 @@ static void pp_test_contract_once(struct kunit *test)
 		}
 		KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_INFLIGHT),
 				MP_HUGE_PAGES);
-		for (i = 0; i < MP_HUGE_PAGES; i++)
-			mp_test_free(pool, pages[i]);
+		if (bulk)
+			for (i = 0; i < MP_HUGE_PAGES; i += MP_TEST_BULK)
+				mp_test_free_bulk(pool, &pages[i],
+						  min(MP_TEST_BULK, MP_HUGE_PAGES - i));
+		else
+			for (i = 0; i < MP_HUGE_PAGES; i++)
+				mp_test_free(pool, pages[i]);
 		mp_test_flush_cache(pool);
 		mp_huge_flush();
+		/* every page home but the one in the pool's ring */
+		KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_INFLIGHT), 1);
+		KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_RELEASES),
+				(round + 1) * (MP_HUGE_PAGES - 1));
 	}
 	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_FALLBACKS), 0);
 	pp_test_teardown(test, b, pool, 0);
+}
+
+static void pp_test_contract_once(struct kunit *test)
+{
+	pp_test_contract_once_by(test, false);
+}
+
+/* The same through bursts (page_pool_put_page_bulk(): the pages the ring
+ * cannot take reach the provider together, and the policy's put_bulk()).
+ */
+static void pp_test_contract_once_bulk(struct kunit *test)
+{
+	pp_test_contract_once_by(test, true);
 }
 
 /* Long random sequences of refills and releases on two pools of one
@@ -485,6 +507,7 @@ static void pp_test_contract_store_bound(struct kunit *test)
 
 static struct kunit_case pp_policy_contract_cases[] = {
 	KUNIT_CASE_PARAM(pp_test_contract_once, pp_test_policy_gen_params),
+	KUNIT_CASE_PARAM(pp_test_contract_once_bulk, pp_test_policy_gen_params),
 	KUNIT_CASE_PARAM_ATTR(pp_test_contract_random, pp_test_policy_gen_params,
 			      { .speed = KUNIT_SPEED_SLOW }),
 	KUNIT_CASE_PARAM(pp_test_contract_drain, pp_test_policy_gen_params),

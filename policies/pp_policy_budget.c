@@ -78,6 +78,22 @@ static bool pp_budget_put(void *store, netmem_ref netmem)
 	return kept;
 }
 
+static unsigned int pp_budget_put_bulk(void *store, const netmem_ref *netmems,
+				       unsigned int n)
+{
+	struct pp_budget *b = store;
+	bool bh = pp_policy_lock(&b->lock);
+	unsigned int budget = READ_ONCE(b->budget);
+
+	if (b->stack.count < budget)
+		n = pp_netmem_stack_push_bulk(&b->stack, netmems,
+					      min(n, budget - b->stack.count));
+	else
+		n = 0;
+	pp_policy_unlock(&b->lock, bh);
+	return n;
+}
+
 static unsigned int pp_budget_drain(void *store, netmem_ref *netmems,
 				    unsigned int n)
 {
@@ -110,6 +126,7 @@ static struct pp_policy_ops pp_budget_ops = {
 	.destroy	= pp_budget_destroy,
 	.get		= pp_budget_get,
 	.put		= pp_budget_put,
+	.put_bulk	= pp_budget_put_bulk,
 	.drain		= pp_budget_drain,
 	.count		= pp_budget_count,
 	.update		= pp_budget_update,

@@ -66,6 +66,17 @@ static bool pp_lifo_put(void *store, netmem_ref netmem)
 	return kept;
 }
 
+static unsigned int pp_lifo_put_bulk(void *store, const netmem_ref *netmems,
+				     unsigned int n)
+{
+	struct pp_lifo *lifo = store;
+	bool bh = pp_policy_lock(&lifo->lock);
+
+	n = pp_netmem_stack_push_bulk(&lifo->stack, netmems, n);
+	pp_policy_unlock(&lifo->lock, bh);
+	return n;
+}
+
 static unsigned int pp_lifo_drain(void *store, netmem_ref *netmems,
 				  unsigned int n)
 {
@@ -86,6 +97,7 @@ static struct pp_policy_ops pp_lifo_ops = {
 	.destroy	= pp_lifo_destroy,
 	.get		= pp_lifo_get,
 	.put		= pp_lifo_put,
+	.put_bulk	= pp_lifo_put_bulk,
 	.drain		= pp_lifo_drain,
 	.count		= pp_lifo_count,
 };

@@ -225,31 +225,60 @@ static unsigned int pp_percpu_get(void *store, netmem_ref *netmems,
 	return got;
 }
 
+/* Room in this CPU's loaded magazine: the empty previous one, or a full
+ * one traded in the depot for an empty one. Caller holds the CPU's lock.
+ */
+static bool pp_percpu_room(struct pp_percpu *p, struct pp_pcpu_cache *c)
+{
+	struct pp_magazine *empty;
+
+	if (likely(c->loaded->stack.count < c->loaded->stack.size))
+		return true;
+	if (!c->prev->stack.count) {
+		swap(c->loaded, c->prev);
+		return true;
+	}
+	empty = pp_depot_put_full(p, c->loaded);
+	if (!empty)
+		return false;
+	c->loaded = empty;
+	return true;
+}
+
 static bool pp_percpu_put(void *store, netmem_ref netmem)
 {
 	struct pp_percpu *p = store;
-	bool bh = !in_softirq(), kept = true;
-	struct pp_magazine *empty;
+	bool bh = !in_softirq(), kept;
 	struct pp_pcpu_cache *c;
 
 	if (bh)
 		local_bh_disable();
 	local_lock_nested_bh(&p->cpu->lock);
 	c = this_cpu_ptr(p->cpu);
-	if (unlikely(c->loaded->stack.count == c->loaded->stack.size)) {
-		if (!c->prev->stack.count) {
-			swap(c->loaded, c->prev);
-		} else {
-			empty = pp_depot_put_full(p, c->loaded);
-			if (!empty) {
-				kept = false;
-				goto out;
-			}
-			c->loaded = empty;
-		}
-	}
-	pp_netmem_stack_push(&c->loaded->stack, netmem);
-out:
+	kept = pp_percpu_room(p, c);
+	if (kept)
+		pp_netmem_stack_push(&c->loaded->stack, netmem);
+	local_unlock_nested_bh(&p->cpu->lock);
+	if (bh)
+		local_bh_enable();
+	return kept;
+}
+
+static unsigned int pp_percpu_put_bulk(void *store, const netmem_ref *netmems,
+				       unsigned int n)
+{
+	struct pp_percpu *p = store;
+	bool bh = !in_softirq();
+	struct pp_pcpu_cache *c;
+	unsigned int kept = 0;
+
+	if (bh)
+		local_bh_disable();
+	local_lock_nested_bh(&p->cpu->lock);
+	c = this_cpu_ptr(p->cpu);
+	while (kept < n && pp_percpu_room(p, c))
+		kept += pp_netmem_stack_push_bulk(&c->loaded->stack,
+						  netmems + kept, n - kept);
 	local_unlock_nested_bh(&p->cpu->lock);
 	if (bh)
 		local_bh_enable();
@@ -475,6 +504,7 @@ static struct pp_policy_ops pp_percpu_ops = {
 	.destroy	= pp_percpu_destroy,
 	.get		= pp_percpu_get,
 	.put		= pp_percpu_put,
+	.put_bulk	= pp_percpu_put_bulk,
 	.drain		= pp_percpu_drain,
 	.count		= pp_percpu_count,
 	.update		= pp_percpu_update,

@@ -59,7 +59,7 @@
  *   the policy's own locks	the store (BH; taken alone, never nested)
  * reserve_lock also covers each block's lost pages (lost_map, nr_lost), so
  * that a trim counting a block home sees its parked and lost pages at once.
- * Nothing allocates under a spinlock. alloc_netmems and release_netmem take
+ * Nothing allocates under a spinlock. alloc_netmems and release_netmem(s) take
  * no mutex: they run in softirq, and in process context with BH enabled,
  * for several pools of one binding at once.
  */
@@ -913,21 +913,24 @@ static noinline bool mp_huge_release_slow(struct mp_huge_binding *b,
  * out: @netmem's own hand-out, if it was one, counted it before it could
  * reach us, and only its own give-back uncounts it.
  */
-static bool mp_huge_release_netmem(struct page_pool *pool, netmem_ref netmem)
+static bool mp_huge_release_prep(struct mp_huge_binding *b,
+				 struct page_pool *pool, netmem_ref netmem,
+				 bool *put)
 {
-	struct mp_huge_binding *b = pool->mp_priv;
 	struct mp_huge_block *blk = NULL;
 
-	mp_huge_stat_add(b, release, 1);
-
 	if (unlikely(netmem_ref_count(netmem) != 1 ||
-		     netmem_is_pfmemalloc(netmem)))
-		return mp_huge_release_slow(b, pool, netmem);
+		     netmem_is_pfmemalloc(netmem))) {
+		*put = mp_huge_release_slow(b, pool, netmem);
+		return false;
+	}
 
 	if (unlikely(atomic_long_read(&b->fallback_out))) {
 		blk = mp_huge_block_of(b, netmem);
-		if (!blk)
-			return mp_huge_give_back(b, pool, netmem);
+		if (!blk) {
+			*put = mp_huge_give_back(b, pool, netmem);
+			return false;
+		}
 	}
 	if (pool->dma_map && unlikely(READ_ONCE(b->per_page_slots))) {
 		blk = blk ?: mp_huge_block_of(b, netmem);
@@ -936,16 +939,86 @@ static bool mp_huge_release_netmem(struct page_pool *pool, netmem_ref netmem)
 
 	/* page_pool clears pp info only for netmem it puts */
 	page_pool_clear_pp_info(netmem);
+	return true;
+}
+
+/* A block page the policy declined: back in its huge page */
+static void mp_huge_release_park(struct mp_huge_binding *b,
+				 struct page_pool *pool, netmem_ref netmem)
+{
+	mp_huge_reserve_park(b, mp_huge_block_of(b, netmem), netmem, true);
+	mp_huge_stat_add(b, parks, 1);
+	trace_mp_huge_release(b->mb.id, pool, netmem, MP_HUGE_RELEASE_PARKED);
+}
+
+static bool mp_huge_release_netmem(struct page_pool *pool, netmem_ref netmem)
+{
+	struct mp_huge_binding *b = pool->mp_priv;
+	bool put;
+
+	mp_huge_stat_add(b, release, 1);
+	if (!mp_huge_release_prep(b, pool, netmem, &put))
+		return put;
+
 	if (likely(b->policy->put(b->store, netmem))) {
 		trace_mp_huge_release(b->mb.id, pool, netmem, MP_HUGE_RELEASE_KEPT);
 		return false;
 	}
-
-	blk = blk ?: mp_huge_block_of(b, netmem);
-	mp_huge_reserve_park(b, blk, netmem, true);
-	mp_huge_stat_add(b, parks, 1);
-	trace_mp_huge_release(b->mb.id, pool, netmem, MP_HUGE_RELEASE_PARKED);
+	mp_huge_release_park(b, pool, netmem);
 	return false;
+}
+
+#define MP_HUGE_RELEASE_BATCH	32
+
+/* Offer @n block pages to the store at once; park what it declines. */
+static void mp_huge_release_store(struct mp_huge_binding *b,
+				  struct page_pool *pool, netmem_ref *netmems,
+				  unsigned int n)
+{
+	unsigned int i, kept;
+
+	kept = pp_policy_put_bulk(b->policy, b->store, netmems, n);
+	if (trace_mp_huge_release_enabled())
+		for (i = 0; i < kept; i++)
+			trace_mp_huge_release(b->mb.id, pool, netmems[i],
+					      MP_HUGE_RELEASE_KEPT);
+	for (i = kept; i < n; i++)
+		mp_huge_release_park(b, pool, netmems[i]);
+}
+
+/* A burst of releases (ptr_ring overflow of page_pool_put_page_bulk(),
+ * pool destroy): each page as mp_huge_release_netmem() takes it, the
+ * store's lock taken once per MP_HUGE_RELEASE_BATCH pages. The pages
+ * page_pool is to put go to the front of @netmems: never past the page
+ * being looked at, so none is overwritten before it is.
+ */
+static unsigned int mp_huge_release_netmems(struct page_pool *pool,
+					    netmem_ref *netmems,
+					    unsigned int count)
+{
+	struct mp_huge_binding *b = pool->mp_priv;
+	netmem_ref store[MP_HUGE_RELEASE_BATCH];
+	unsigned int i, n = 0, nput = 0;
+	netmem_ref netmem;
+	bool put;
+
+	mp_huge_stat_add(b, release, count);
+	for (i = 0; i < count; i++) {
+		netmem = netmems[i];
+		if (!mp_huge_release_prep(b, pool, netmem, &put)) {
+			if (put)
+				netmems[nput++] = netmem;
+			continue;
+		}
+		store[n++] = netmem;
+		if (n == ARRAY_SIZE(store)) {
+			mp_huge_release_store(b, pool, store, n);
+			n = 0;
+		}
+	}
+	if (n)
+		mp_huge_release_store(b, pool, store, n);
+	return nput;
 }
 
 /* RTNL held when the pool was created for a queue.
@@ -1634,6 +1707,7 @@ device_initcall(mp_huge_init);
 static const struct memory_provider_ops mp_huge_ops = {
 	.alloc_netmems	= mp_huge_alloc_netmems,
 	.release_netmem	= mp_huge_release_netmem,
+	.release_netmems = mp_huge_release_netmems,
 	.init		= mp_huge_pool_init,
 	.destroy	= mp_huge_pool_destroy,
 	.nl_fill	= mp_huge_nl_fill,

@@ -69,6 +69,10 @@ struct pp_policy_params {
  *		one to hand out first last; returns how many. Hot path.
  * @put:	offer a released netmem (refcount 1, pp info clear); return
  *		false to give it back to the provider. Hot path.
+ * @put_bulk:	offer @n released netmem at once (optional; the provider
+ *		calls put() for each otherwise); keep them in order while
+ *		there is room and return how many were kept: the provider
+ *		takes back the rest, @netmems[ret..n-1]
  * @drain:	take up to @n netmem out, wherever in the store they sit
  *		(per-CPU caches included); process context. Used to tear
  *		down a binding and to find huge pages whose pages are all home.
@@ -95,6 +99,8 @@ struct pp_policy_ops {
 	void (*destroy)(void *store);
 	unsigned int (*get)(void *store, netmem_ref *netmems, unsigned int n);
 	bool (*put)(void *store, netmem_ref netmem);
+	unsigned int (*put_bulk)(void *store, const netmem_ref *netmems,
+				 unsigned int n);
 	unsigned int (*drain)(void *store, netmem_ref *netmems,
 			      unsigned int n);
 	unsigned long (*count)(void *store);
@@ -103,6 +109,24 @@ struct pp_policy_ops {
 	int (*validate)(const struct pp_policy_params *params,
 			struct netlink_ext_ack *extack);
 };
+
+/* Offer @n netmem to @ops' store: its put_bulk() or a put() each; returns
+ * how many it kept, the first ones.
+ */
+static inline unsigned int pp_policy_put_bulk(const struct pp_policy_ops *ops,
+					      void *store,
+					      const netmem_ref *netmems,
+					      unsigned int n)
+{
+	unsigned int i;
+
+	if (ops->put_bulk)
+		return ops->put_bulk(store, netmems, n);
+	for (i = 0; i < n; i++)
+		if (!ops->put(store, netmems[i]))
+			break;
+	return i;
+}
 
 int pp_policy_register(struct pp_policy_ops *ops);
 void pp_policy_unregister(struct pp_policy_ops *ops);
