@@ -42,12 +42,16 @@ ready() {
 	done
 }
 
+# stop NAME...: Ctrl-C to the tools, again to one that missed it
+# (hp_interrupted), then their output; one still running after two
+# minutes is killed
 stop() {
-	local t
+	local t end=$((SECONDS + 120))
 	for t in "$@"; do
 		kill -INT "${PID[$t]}"
 	done
 	for t in "$@"; do
+		hp_interrupted "${PID[$t]}" "$end" || kill -9 "${PID[$t]}"
 		wait "${PID[$t]}"
 		hp_cleanup_drop "bt $t"
 		say "$t.bt"

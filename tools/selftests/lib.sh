@@ -167,6 +167,34 @@ hp_wait() {
 	return 1
 }
 
+# hp_running PID: alive, not a zombie waiting to be reaped (bash builtins
+# only: it is polled, and a fork costs the debug guest under TCG most of a
+# second)
+hp_running() {
+	local st
+	read -r _ _ st _ 2>/dev/null < "/proc/$1/stat" || return 1
+	[[ $st != Z ]]
+}
+
+# hp_interrupted PID END: wait until PID, sent a SIGINT, has ended, and
+# send it another every 10 s meanwhile, as a user presses Ctrl-C again:
+# bpftrace 0.17 can miss a SIGINT that arrives outside epoll_wait(), and
+# then waits for an event that never comes once traffic has stopped.
+# Returns 1 if PID still runs when $SECONDS reaches END (wall clock).
+hp_interrupted() {
+	local p=$1 end=$2 again=$((SECONDS + 10))
+	while hp_running "$p" && ((SECONDS < end)); do
+		if ((SECONDS >= again)); then
+			hp_log "$(< "/proc/$p/comm") (pid $p) still running after Ctrl-C," \
+				"wchan $(< "/proc/$p/wchan"): Ctrl-C again"
+			kill -INT "$p"
+			again=$((SECONDS + 10))
+		fi
+		sleep 0.2
+	done
+	! hp_running "$p"
+}
+
 # No TCP connection of netns $1 is open or closing any more (TIME-WAIT
 # holds no data): what a closing connection still queues holds pages.
 hp_tcp_settled() {

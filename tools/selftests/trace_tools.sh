@@ -106,41 +106,18 @@ bt_attach() {
 	return 1
 }
 
-# running PID: alive, not a zombie waiting to be reaped (bash builtins
-# only: this is polled, and a fork costs a debug guest under TCG most of a
-# second)
-running() {
-	local st
-	read -r _ _ st _ 2>/dev/null < "/proc/$1/stat" || return 1
-	[[ $st != Z ]]
-}
-
 # bt_stop NAME...: Ctrl-C, as a user would: the tools print their maps
-# and end. bpftrace 0.17 can miss a SIGINT that arrives while it is not in
-# epoll_wait(), and then waits for an event that no longer comes (CI saw a
-# tool sit in epoll_wait for 20 minutes after the traffic stopped): as a
-# user would press Ctrl-C again, a tool still running gets another SIGINT
-# every 10 s, and is logged. One still running 120 s (wall clock) after the
-# first fails the check, with what it was doing, and is killed.
+# and end. A tool that missed it gets another every 10 s
+# (hp_interrupted); one still running 120 s (wall clock) after the first
+# fails the check, with what it was doing, and is killed.
 bt_stop() {
-	local t p rc=0 end again
+	local t p rc=0 end=$((SECONDS + 120))
 	for t in "$@"; do
 		kill -INT "${BT_PID[$t]}"
 	done
-	end=$((SECONDS + 120))
 	for t in "$@"; do
 		p=${BT_PID[$t]}
-		again=$((SECONDS + 10))
-		while running "$p" && ((SECONDS < end)); do
-			if ((SECONDS >= again)); then
-				hp_log "bpftrace $t (pid $p) still running after Ctrl-C," \
-					"wchan $(< "/proc/$p/wchan"): Ctrl-C again"
-				kill -INT "$p"
-				again=$((SECONDS + 10))
-			fi
-			sleep 0.2
-		done
-		if running "$p"; then
+		if ! hp_interrupted "$p" "$end"; then
 			hp_log "bpftrace $t (pid $p) still running 120 s after Ctrl-C:" \
 				"wchan $(< "/proc/$p/wchan")"
 			hp_dump "/proc/$p/stack" 2>/dev/null
