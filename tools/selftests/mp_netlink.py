@@ -33,6 +33,7 @@ import ctypes
 import errno
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -647,6 +648,27 @@ def stalled_receiver_trims() -> None:
     ksft_ge(parks, 1, 'pages were parked: the provider was on the path')
 
 
+CASE_SECS = 300
+
+
+def bounded(case):
+    """@case, failing with a traceback of where it is if it still runs
+    after CASE_SECS (CI saw this test sit silently for its whole 20-minute
+    limit: a hung case now costs five minutes and says where it hung)."""
+    def run():
+        def expired(signum, frame):
+            raise TimeoutError(f'{case.__name__} still running after {CASE_SECS} s')
+        old = signal.signal(signal.SIGALRM, expired)
+        signal.alarm(CASE_SECS)
+        try:
+            case()
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, old)
+    run.__name__ = case.__name__
+    return run
+
+
 def main() -> None:
     if os.geteuid():
         print('KTAP version 1\n1..0 # SKIP needs root')
@@ -661,7 +683,7 @@ def main() -> None:
     # HP_CASES=a,b: only those (a developer's shortcut)
     if os.environ.get('HP_CASES'):
         cases = [c for c in cases if c.__name__ in os.environ['HP_CASES'].split(',')]
-    ksft_run(cases)
+    ksft_run([bounded(c) for c in cases])
     ksft_exit()
 
 

@@ -18,6 +18,9 @@ set -uo pipefail
 
 DIR=$(cd "$(dirname "$0")" && pwd)
 TIMEOUT=${HP_TEST_TIMEOUT:-1200}
+# a Python test's lines as they come, not in one block at its end (lost
+# when it is killed)
+export PYTHONUNBUFFERED=1
 
 usage() {
 	sed -n '3,/^set -uo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//' >&2
