@@ -176,6 +176,16 @@ struct pp_bench_slow {
 	u64 all;	/* ps per page for all allocs and puts */
 };
 
+/* Every 256 cycles of a loop run with BH off, let the CPU do other work */
+static void pp_bench_breathe(unsigned int cycle)
+{
+	if (cycle & 255)
+		return;
+	local_bh_enable();
+	cond_resched();
+	local_bh_disable();
+}
+
 /* PP_BENCH_BATCH allocations from an empty cache and a ring of one page
  * (one from the ring, then a refill), then PP_BENCH_BATCH puts (the first
  * fills the ring, the others overflow it).
@@ -200,11 +210,7 @@ static void pp_bench_slow(struct page_pool *pool, unsigned int cycles,
 		t5 = ktime_get_ns();
 		alloc += (t3 - t0) * 1000;
 		over += (t5 - t4) * 1000;
-		if (!(c & 255)) {
-			local_bh_enable();
-			cond_resched();
-			local_bh_disable();
-		}
+		pp_bench_breathe(c);
 	}
 	local_bh_enable();
 	res->alloc = alloc / cycles;
@@ -227,11 +233,7 @@ static u64 pp_bench_cache_alloc(struct page_pool *pool, unsigned int cycles)
 		t += ktime_get_ns() - t0;
 		for (i = 0; i < PP_BENCH_BATCH; i++)
 			page_pool_recycle_direct(pool, pages[PP_BENCH_BATCH - 1 - i]);
-		if (!(c & 255)) {
-			local_bh_enable();
-			cond_resched();
-			local_bh_disable();
-		}
+		pp_bench_breathe(c);
 	}
 	local_bh_enable();
 	return t * 1000 / cycles;
@@ -252,11 +254,7 @@ static u64 pp_bench_ring_put(struct page_pool *pool, unsigned int cycles)
 		for (i = 0; i < ARRAY_SIZE(pages); i++)
 			page_pool_put_full_page(pool, pages[i], false);
 		t += ktime_get_ns() - t0;
-		if (!(c & 255)) {
-			local_bh_enable();
-			cond_resched();
-			local_bh_disable();
-		}
+		pp_bench_breathe(c);
 	}
 	local_bh_enable();
 	return t * 1000 / ((u64)cycles * ARRAY_SIZE(pages));
@@ -287,11 +285,7 @@ static u64 pp_bench_put_bulk(struct page_pool *pool, unsigned int cycles,
 		for (k = 0; k < ARRAY_SIZE(data); k += PP_BENCH_BULK)
 			page_pool_put_page_bulk(pool, data + k, PP_BENCH_BULK);
 		t += ktime_get_ns() - t0;
-		if (!(c & 255)) {
-			local_bh_enable();
-			cond_resched();
-			local_bh_disable();
-		}
+		pp_bench_breathe(c);
 	}
 	local_bh_enable();
 	return t * 1000 / ((u64)cycles * ARRAY_SIZE(data));
