@@ -10,14 +10,14 @@
 #
 # usage: run.sh RESULTS test[:arg] [test[:arg]...]
 #   e.g. run.sh /tmp/r veth_xdp:lifo nsim_hold
-#   HP_TEST_TIMEOUT: seconds one test may take (default 1200); a minute
+#   HP_TEST_TIMEOUT: seconds one test may take (default 1500); a minute
 #   before, what the test's processes are doing and the kernel's blocked
 #   tasks (sysrq-w) are reported, so that a hang says where it is
 # exit: 0 if every test passed or skipped, 1 otherwise
 set -uo pipefail
 
 DIR=$(cd "$(dirname "$0")" && pwd)
-TIMEOUT=${HP_TEST_TIMEOUT:-1200}
+TIMEOUT=${HP_TEST_TIMEOUT:-1500}
 # a Python test's lines as they come, not in one block at its end (lost
 # when it is killed)
 export PYTHONUNBUFFERED=1
