@@ -789,6 +789,23 @@ static void mp_huge_test_trace_pages(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_RELEASES),
 			PP_ALLOC_CACHE_REFILL);
 
+	/* the queue's next pool refills from the store first; its pages come
+	 * back as the first pool's did: two kept, the rest parked
+	 */
+	pool = mp_test_pool(test, ctx->dev, 2, 0, NULL);
+	pages[0] = mp_test_alloc(pool);
+	KUNIT_ASSERT_NOT_NULL(test, pages[0]);
+	KUNIT_EXPECT_EQ(test, t->refills, 2);
+	KUNIT_EXPECT_EQ(test, t->refill_pool, pool->user.id);
+	KUNIT_EXPECT_EQ(test, t->store, 2);
+	KUNIT_EXPECT_EQ(test, t->reserve, 2 * PP_ALLOC_CACHE_REFILL - 2);
+	KUNIT_EXPECT_EQ(test, t->fallback, 0);
+	KUNIT_EXPECT_EQ(test, t->got, 2 * PP_ALLOC_CACHE_REFILL);
+	WRITE_ONCE(mp_trace_keep, 2);
+	mp_test_free(pool, pages[0]);
+	mp_test_pool_destroy(test, pool);
+	KUNIT_EXPECT_EQ(test, t->release[MP_HUGE_RELEASE_KEPT], 4);
+
 	/* two pages in the store keep the block from going back by itself;
 	 * an operator's trim takes it
 	 */

@@ -12,6 +12,7 @@
 
 #include <linux/tracepoint.h>
 #include <net/page_pool/mp_cap.h>
+#include <net/page_pool/mp_trace.h>
 #include <net/page_pool/types.h>
 
 TRACE_DEFINE_ENUM(MP_CAP_SHRINK_PRESSURE);
@@ -32,6 +33,8 @@ TRACE_EVENT(mp_cap_refill,
 	TP_STRUCT__entry(
 		__field(u32,		binding)
 		__field(u32,		pool_id)
+		__field(int,		ifindex)
+		__field(int,		queue)
 		__field(unsigned int,	cached)
 		__field(unsigned int,	fresh)
 		__field(unsigned int,	refused)
@@ -41,15 +44,18 @@ TRACE_EVENT(mp_cap_refill,
 	TP_fast_assign(
 		__entry->binding	= binding;
 		__entry->pool_id	= pool->user.id;
+		__entry->ifindex	= mp_trace_pool_ifindex(pool);
+		__entry->queue		= mp_trace_pool_queue(pool);
 		__entry->cached		= cached;
 		__entry->fresh		= fresh;
 		__entry->refused	= refused;
 		__entry->held		= held;
 	),
 
-	TP_printk("binding=%u pool=%u cached=%u fresh=%u refused=%u held=%ld",
-		  __entry->binding, __entry->pool_id, __entry->cached,
-		  __entry->fresh, __entry->refused, __entry->held)
+	TP_printk("binding=%u pool=%u ifindex=%d queue=%d cached=%u fresh=%u refused=%u held=%ld",
+		  __entry->binding, __entry->pool_id, __entry->ifindex,
+		  __entry->queue, __entry->cached, __entry->fresh,
+		  __entry->refused, __entry->held)
 );
 
 /*

@@ -17,6 +17,7 @@
 #include <linux/tracepoint.h>
 #include <net/netmem.h>
 #include <net/page_pool/mp_huge.h>
+#include <net/page_pool/mp_trace.h>
 #include <net/page_pool/types.h>
 
 TRACE_DEFINE_ENUM(MP_HUGE_RELEASE_KEPT);
@@ -48,12 +49,6 @@ TRACE_DEFINE_ENUM(MP_HUGE_GROW_LIMIT);
 			 { MP_HUGE_BLOCK_TRIMMED,	"trimmed" },		\
 			 { MP_HUGE_BLOCK_TEARDOWN,	"teardown" })
 
-/* The rx queue a pool serves, or -1 for a pool that does not name one. */
-#define mp_huge_pool_queue(pool)					\
-	((pool)->slow.flags & PP_FLAG_RX_QUEUE ? (int)(pool)->slow.queue_idx : -1)
-#define mp_huge_pool_ifindex(pool)					\
-	((pool)->slow.netdev ? (pool)->slow.netdev->ifindex : 0)
-
 /*
  * A refill of a pool's alloc cache: @store netmem from the policy's store,
  * @reserve from huge pages' parked or never used pages, @fallback from the
@@ -83,8 +78,8 @@ TRACE_EVENT(mp_huge_refill,
 	TP_fast_assign(
 		__entry->binding	= binding;
 		__entry->pool_id	= pool->user.id;
-		__entry->ifindex	= mp_huge_pool_ifindex(pool);
-		__entry->queue		= mp_huge_pool_queue(pool);
+		__entry->ifindex	= mp_trace_pool_ifindex(pool);
+		__entry->queue		= mp_trace_pool_queue(pool);
 		__entry->store		= store;
 		__entry->reserve	= reserve;
 		__entry->fallback	= fallback;
@@ -109,6 +104,7 @@ TRACE_EVENT(mp_huge_release,
 	TP_STRUCT__entry(
 		__field(u32,		binding)
 		__field(u32,		pool_id)
+		__field(int,		ifindex)
 		__field(int,		queue)
 		__field(unsigned long,	pfn)
 		__field(int,		outcome)
@@ -117,14 +113,16 @@ TRACE_EVENT(mp_huge_release,
 	TP_fast_assign(
 		__entry->binding	= binding;
 		__entry->pool_id	= pool->user.id;
-		__entry->queue		= mp_huge_pool_queue(pool);
+		__entry->ifindex	= mp_trace_pool_ifindex(pool);
+		__entry->queue		= mp_trace_pool_queue(pool);
 		__entry->pfn		= netmem_pfn_trace(netmem);
 		__entry->outcome	= outcome;
 	),
 
-	TP_printk("binding=%u pool=%u queue=%d pfn=0x%lx outcome=%s",
-		  __entry->binding, __entry->pool_id, __entry->queue,
-		  __entry->pfn, mp_huge_show_release(__entry->outcome))
+	TP_printk("binding=%u pool=%u ifindex=%d queue=%d pfn=0x%lx outcome=%s",
+		  __entry->binding, __entry->pool_id, __entry->ifindex,
+		  __entry->queue, __entry->pfn,
+		  mp_huge_show_release(__entry->outcome))
 );
 
 /*
