@@ -25,7 +25,7 @@ NUMA_TESTS=(numa_rx)
 TRACE_TESTS=(trace_tools hugeadm_scarcity frag_compact)
 NIC_TESTS=(vmxnet3_rx:none vmxnet3_rx:lifo vmxnet3_rx:percpu vmxnet3_rx:budget vmxnet3_rx:cap)
 # what else tools/selftests holds: no test of its own
-HELPERS=(lib.sh nic_lib.sh run.sh pp_sample.py nlfuzz.py alloc_nth.py fragment.py)
+HELPERS=(lib.sh nic_lib.sh run.sh pp_sample.py nlfuzz.py alloc_nth.py fragment.py splice_hold.py)
 
 # result file of test[:arg], as tools/selftests/run.sh names it
 result() {

@@ -3,13 +3,15 @@
 # The tracing tools at work, for a newcomer (make trace boots the guest and
 # runs this): a veth pair with native XDP on the receiver, rx queues 0-1
 # bound to a hugepage binding and queues 2-3 left on the page allocator,
-# iperf3 with the receiver stopped for a while; the bpftrace tools and
-# perf stat run meanwhile and their output is printed. Then a memory-cap
-# binding under cap.bt. (Huge page scarcity made with hugeadm is a phase of
-# make run: tools/demo.sh, tools/selftests/hugeadm_scarcity.sh.)
+# iperf3 with the receiver stopped for a while; the bpftrace tools, perf
+# stat and perf record (the refill stacks, folded) run meanwhile and their
+# output is printed. Then refill-cost.bt under steady traffic, and a
+# memory-cap binding under cap.bt. (Huge page scarcity made with hugeadm
+# is a phase of make run: tools/demo.sh, tools/selftests/hugeadm_scarcity.sh.)
 #
 # usage: tools/bpftrace/demo.sh [-p PHASE,...] [REPORT]
-#   PHASE: hugepage, cap (default: both, in that order)
+#   PHASE: hugepage, steady (refill-cost.bt under steady traffic), cap
+#          (default: all, in that order)
 #   REPORT: where the output goes instead of stdout
 # (root, hugepool kernel, build/tools/hugepool)
 set -uo pipefail
@@ -103,17 +105,43 @@ hugepage() {
 	done
 	say "waiting for bpftrace to attach (15-30 s a tool under TCG)"
 	hp_wait 400 ready "${tools[@]}" || return 1
-	say "iperf3 -P 8 for ${SECS}s, receiver stopped ${STOP}s; perf stat meanwhile"
+	say "iperf3 -P 8 for ${SECS}s, receiver stopped ${STOP}s; perf stat and perf record meanwhile"
 	"$HP_TOP/tools/perf/stat.sh" $((SECS + 6)) 2>&1 &
 	local stat=$!
+	"$HP_TOP/tools/perf/record.sh" -t $((SECS + 6)) events > "$HP_TMP/record.out" 2>&1 &
+	local record=$!
 	traffic
 	wait $stat
+	wait $record
+	say "perf record -g -e mp_huge:mp_huge_refill (tools/perf/record.sh events): the refill stacks, folded, heaviest first (first 10)"
+	head -n 10 "$HP_TMP/record.out"
 	xdp off
 	hpool set "$id" trim > /dev/null
 	sleep 1
 	stop "${tools[@]}"
 	say "hugepool show vb"
 	hpool show vb
+	hpool unbind "$id" > /dev/null
+}
+
+# refill-cost.bt under steady traffic (the receiver never stops): the
+# store serves the provider's refills, the path a busy queue lives on
+steady() {
+	local id
+	id=$(hpool bind vb 0-1 huge blocks 4 max 8 policy lifo 2>/dev/null) || return 1
+	xdp on
+	start refill-cost
+	hp_wait 400 ready refill-cost || return 1
+	say "$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(uname -r):" \
+		"binding $id (lifo, 4 huge pages) on vb rx queues 0-1, iperf3 -P 8 for 15 s"
+	ip netns exec "$HP_NSB" iperf3 -s -1 -B $NET.2 > /dev/null 2>&1 &
+	local server=$!
+	hp_wait 20 listening
+	ip netns exec "$HP_NSA" iperf3 -c $NET.2 -t 15 -P 8 | grep receiver
+	wait $server
+	hp_wait_tcp_settled "$HP_NSA" "$HP_NSB"
+	stop refill-cost
+	xdp off
 	hpool unbind "$id" > /dev/null
 }
 
@@ -138,7 +166,7 @@ cap() {
 }
 
 main() {
-	local limit phases="hugepage cap" p
+	local limit phases="hugepage steady cap" p
 	if [[ ${1:-} == -p ]]; then
 		phases=${2//,/ }
 		shift 2
@@ -156,6 +184,7 @@ main() {
 			hp_sysctl_default net.core.mp_huge_limit_mb=4
 			hugepage || { echo "demo.sh: the hugepage part failed"; exit 1; }
 			hp_sysctl_default net.core.mp_huge_limit_mb="$limit" ;;
+		steady) steady || { echo "demo.sh: the steady part failed"; exit 1; } ;;
 		cap) cap || { echo "demo.sh: the memory-cap part failed"; exit 1; } ;;
 		*) echo "demo.sh: no phase $p"; exit 2 ;;
 		esac

@@ -11,10 +11,12 @@
 #     refill-latency.bt, release.bt, blocks.bt and refill-cost.bt at once
 #     while the receiver stops reading for a while (its sockets fill, the
 #     pools refill from the provider, it grows into the limit and falls
-#     back), then resumes, and the pools are destroyed and the binding
-#     trimmed: histograms with the expected keys, refills, releases,
-#     parks, lost pages, blocks added and returned, grow failures and
-#     fallbacks equal to the counters' change (within TOL);
+#     back), then resumes; a receiver splices into a pipe (its pages come
+#     back to page_pool still referenced: lost); the pools are destroyed
+#     and the binding trimmed: histograms with the expected keys, refills,
+#     releases, parks, lost pages (and their stacks), blocks added and
+#     returned, grow failures and fallbacks equal to the counters' change
+#     (within TOL);
 #  2. the perf recipes on the same binding: perf stat's counts equal the
 #     counters' change, perf record's folded stacks hold one stack per
 #     refill, through page_pool_alloc_netmems() into the provider;
@@ -52,6 +54,21 @@ counter() {
 	awk -v id="$2:" -v key="$3" '
 		$1 == "binding" { cur = ($2 == id) }
 		cur && $1 == key { print $2; exit }' "$1"
+}
+
+# limit_hit: binding HUGE failed to grow for the machine-wide limit since
+# the snapshot before
+limit_hit() {
+	snapshot "$HP_TMP/now"
+	(($(counter "$HP_TMP/now" "$HUGE" limit-hits) >
+		$(counter "$HP_TMP/before" "$HUGE" limit-hits)))
+}
+
+# stalled UNTIL: traffic for 30 s, its receiver stopped until UNTIL
+# succeeds (the sender keeps sending meanwhile)
+stalled() {
+	local STALL_UNTIL=$1 SECS=30
+	traffic
 }
 
 # delta ID KEY: the change of a counter between before and after
@@ -167,8 +184,10 @@ keys() {
 
 # Traffic through the pair for SECS; the receiver stops reading from 2 s in
 # for STOP s, so that its sockets hold pages and the pools refill, then
-# resumes and the pages come back in a burst. The connections end and
-# settle before it returns.
+# resumes and the pages come back in a burst. With STALL_UNTIL (a command),
+# the receiver stays stopped until that command succeeds, for up to 30 s
+# more: how much the stopped sockets hold depends on the guest's speed.
+# The connections end and settle before it returns.
 listening() { ip netns exec "$HP_NSB" ss -Hltn | grep -q ':5201 '; }
 
 # process $1 ended (a zombie not yet waited for counts)
@@ -190,6 +209,13 @@ traffic() {
 	sleep 2
 	kill -STOP $server
 	sleep "$STOP"
+	if [[ -n ${STALL_UNTIL:-} ]]; then
+		local end=$((SECONDS + 30))
+		until $STALL_UNTIL || ((SECONDS >= end)); do
+			sleep 1
+		done
+		hp_log "receiver resumed after $((SECONDS - end + 30 + STOP)) s"
+	fi
 	kill -CONT $server
 	wait $client
 	# a client that never connected leaves the server waiting
@@ -204,6 +230,42 @@ traffic() {
 }
 
 xdp_on() { ip -n "$HP_NSB" link set dev vb xdpdrv obj "$(hp_xdp_obj)" sec xdp; }
+
+splice_listening() { ip netns exec "$HP_NSB" ss -Hltn | grep -q ':5202 '; }
+
+# xps VALUE: the CPUs (hex mask, 0 for none) that send on va's tx queue 0,
+# so vb's rx queue 0 (veth receives on the queue its peer sent on)
+xps() {
+	ip netns exec "$HP_NSA" sh -c "echo $1 > /sys/class/net/va/queues/tx-0/xps_cpus"
+}
+
+# Pages lost: a receiver splices 4 MiB into a pipe (splice_hold.py), on
+# vb's bound rx queue 0 (XPS puts every CPU's sends on va's tx queue 0);
+# the pipe holds references to pages that page_pool then lets go of.
+splice_lost() {
+	local server out=$HP_TMP/splice.out
+	xps "$(printf '%x' $(((1 << $(nproc)) - 1)))" || return 1
+	ip netns exec "$HP_NSB" /usr/bin/python3 "$HP_TOP/tools/selftests/splice_hold.py" \
+		serve 5202 > "$out" 2>&1 &
+	server=$!
+	hp_cleanup_add splice "kill -9 $server"
+	hp_wait 20 splice_listening || hp_log "splice receiver not listening"
+	ip netns exec "$HP_NSA" /usr/bin/python3 "$HP_TOP/tools/selftests/splice_hold.py" \
+		send $NET.2 5202 $((4 << 20))
+	wait $server
+	hp_cleanup_drop splice
+	xps 0
+	hp_wait_tcp_settled "$HP_NSA" "$HP_NSB"
+	hp_log "splice receiver: $(< "$out")"
+	grep -Eq '^spliced [1-9][0-9]* read [0-9]+$' "$out"
+}
+
+# release.bt's @lost: kernel stacks of binding $1 that gave pages back
+# with a reference elsewhere, through page_pool (it is a real stack)
+lost_stacks() {
+	local f=$HP_TMP/release.out
+	grep -q "^@lost\[$1, *$" "$f" && sed -n '/^@lost\[/,$p' "$f" | grep -q page_pool
+}
 
 # the pools of vb go, every page they held comes back to its provider
 xdp_off() {
@@ -274,7 +336,9 @@ bpftrace_huge() {
 	hp_check "bpftrace: ${tools[*]} attached" bt_attach "${tools[@]}" ||
 		hp_fail_all "bpftrace did not attach"
 	snapshot "$HP_TMP/before"
-	hp_check "traffic through vb (receiver stopped ${STOP}s)" traffic
+	hp_check "traffic through vb (receiver stopped until the limit is hit)" \
+		stalled limit_hit
+	hp_check "a receiver spliced into a pipe on rx queue 0" splice_lost
 	hp_log "XDP off, a trim, the counters, then Ctrl-C to the tools"
 	xdp_off
 	hpool set "$id" trim > /dev/null
@@ -307,6 +371,8 @@ bpftrace_huge() {
 		"$(sum "$f" total "$id, parked]")" "$(delta "$id" parks)"
 	agree "release: lost = pages-lost counter" \
 		"$(sum "$f" total "$id, lost]")" "$(delta "$id" pages-lost)"
+	hp_expect "release: pages lost to the pipe" "$(delta "$id" pages-lost)" -gt 0
+	hp_check "release: the stacks that gave lost pages back" lost_stacks "$id"
 	hp_check "release: per-second outcomes of binding $id" release_per_second "$id"
 
 	f=$HP_TMP/blocks.out
@@ -491,7 +557,7 @@ negative() {
 }
 
 # the cases of each phase
-declare -A PLAN=([bpftrace]=22 [perf]=9 [cap]=6 [negative]=3)
+declare -A PLAN=([bpftrace]=25 [perf]=9 [cap]=6 [negative]=3)
 
 main() {
 	local phases=${HP_TRACE_PHASES:-bpftrace perf cap negative} p n=0
