@@ -26,11 +26,13 @@
 #include <linux/rtnetlink.h>
 #include <linux/sort.h>
 #include <linux/sysctl.h>
+#include <linux/trace_events.h>
 #include <net/net_namespace.h>
 #include <net/netdev_rx_queue.h>
 #include <net/page_pool/helpers.h>
 #include <net/page_pool/memory_provider.h>
 #include <net/page_pool/mp_huge.h>
+#include <net/page_pool/mp_trace.h>
 #include <trace/events/mp_huge.h>
 #include <trace/events/page_pool.h>
 
@@ -891,6 +893,57 @@ static void mp_huge_test_release_bulk(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, t->other, 0);
 }
 
+static void mp_huge_trace_release_off(void *data)
+{
+	trace_set_clr_event("mp_huge", "mp_huge_release", 0);
+}
+
+/* A pool's pages may come home after its device and then its namespace
+ * are gone: page_pool_unreg_netdev_wipe() poisons slow.netdev. The events
+ * (recorded for real, through ftrace, where TP_fast_assign runs) then say
+ * ifindex 0 and still name the queue, without touching the device.
+ */
+static void mp_huge_test_trace_dead_netdev(struct kunit *test)
+{
+	struct mp_test_ctx *ctx = test->priv;
+	struct mp_huge_binding *b;
+	struct net_device *dev;
+	struct page_pool *pool;
+	struct page *page;
+
+	if (!IS_ENABLED(CONFIG_EVENT_TRACING))
+		kunit_skip(test, "needs CONFIG_EVENT_TRACING");
+	b = mp_test_binding(test, 1, 1, "lifo");
+	mp_test_bind(test, b, ctx->dev, 1);
+	pool = mp_test_pool(test, ctx->dev, 1, 0, NULL);
+	KUNIT_EXPECT_EQ(test, mp_trace_pool_ifindex(pool), ctx->dev->ifindex);
+	KUNIT_EXPECT_EQ(test, mp_trace_pool_queue(pool), 1);
+	page = mp_test_alloc(pool);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+
+	KUNIT_ASSERT_EQ(test, trace_set_clr_event("mp_huge", "mp_huge_release", 1), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mp_huge_trace_release_off,
+							NULL), 0);
+	dev = pool->slow.netdev;
+	WRITE_ONCE(pool->slow.netdev, NET_PTR_POISON);
+	KUNIT_EXPECT_EQ(test, mp_trace_pool_ifindex(pool), 0);
+	KUNIT_EXPECT_EQ(test, mp_trace_pool_queue(pool), 1);
+	/* still referenced elsewhere: page_pool returns it to the provider,
+	 * which traces it lost
+	 */
+	get_page(page);
+	mp_test_free(pool, page);
+	put_page(page);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_LOST), 1);
+	WRITE_ONCE(pool->slow.netdev, dev);
+	kunit_release_action(test, mp_huge_trace_release_off, NULL);
+
+	mp_test_pool_destroy(test, pool);
+	mp_test_unbind(test, ctx->dev, 1);
+	mp_test_put(test, b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+}
+
 /* Growth, a failed growth, fallback refills and their pages given back,
  * a block that goes back by itself once all its pages are parked, and
  * teardown.
@@ -1076,6 +1129,7 @@ static struct kunit_case mp_huge_test_cases[] = {
 	KUNIT_CASE(mp_huge_test_trim),
 	KUNIT_CASE(mp_huge_test_trace_pages),
 	KUNIT_CASE(mp_huge_test_release_bulk),
+	KUNIT_CASE(mp_huge_test_trace_dead_netdev),
 	KUNIT_CASE(mp_huge_test_trace_growth),
 	KUNIT_CASE(mp_huge_test_sysctl),
 	KUNIT_CASE(mp_huge_test_default),

@@ -24,7 +24,7 @@ COMMITS=(
 "net: page_pool: add a registry of recycling policies, and LIFO|include/net/page_pool/pp_policy.h net/core/pp_policy.c policies/pp_policy_lifo.c net/core/mp_kunit.h"
 "net: page_pool: add per-CPU and budget-limited recycling policies|policies/pp_policy_percpu.c policies/pp_policy_budget.c"
 "net: page_pool: add the binding object and DMA helpers of readable providers|net/core/mp_core.h net/core/mp_core.c net/core/mp_dma.h net/core/mp_dma.c"
-"net: page_pool: add the hugepage memory provider|include/net/page_pool/mp_huge.h include/trace/events/mp_huge.h net/core/mp_huge_priv.h net/core/mp_huge.c net/core/mp_huge_user.c"
+"net: page_pool: add the hugepage memory provider|include/net/page_pool/mp_huge.h include/net/page_pool/mp_trace.h include/trace/events/mp_huge.h net/core/mp_huge_priv.h net/core/mp_huge.c net/core/mp_huge_user.c"
 "net: page_pool: add the memory-cap provider|include/net/page_pool/mp_cap.h include/trace/events/mp_cap.h net/core/mp_cap_priv.h net/core/mp_cap.c net/core/mp_cap_user.c"
 "net: page_pool: control provider bindings over netlink, defaults per namespace|net/core/mp_nl.c net/core/mp_default.c"
 "net: page_pool: add KUnit tests of the memory providers and a benchmark|kunit/mp_test.h kunit/mp_test.c kunit/mp_huge_test.c kunit/mp_huge_dma_test.c kunit/pp_policy_test.c kunit/mp_cap_test.c kunit/pp_bench.c"

@@ -2,7 +2,8 @@
 /*
  * Tracepoints of the memory-cap provider (net/core/mp_cap.c). Names and
  * TP_printk formats are stable (tools/bpftrace/cap.bt reads them); the
- * binding is named by the id netlink shows (mp-binding-get).
+ * binding is named by the id netlink shows (mp-binding-get), a refill's
+ * pool by its page-pool-get id, its device's ifindex and its rx queue.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM mp_cap

@@ -5,7 +5,8 @@
  * read them, and Documentation/networking/page_pool_providers.rst says what
  * each field means. Every event names its binding by the id netlink shows
  * (mp-binding-get); refills and releases name the page pool by its netlink
- * id (page-pool-get, 0 for a pool not listed) and the rx queue it serves.
+ * id (page-pool-get, 0 for a pool not listed), its device's ifindex and
+ * the rx queue it serves (include/net/page_pool/mp_trace.h).
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM mp_huge
