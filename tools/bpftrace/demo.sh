@@ -105,16 +105,28 @@ hugepage() {
 	done
 	say "waiting for bpftrace to attach (15-30 s a tool under TCG)"
 	hp_wait 400 ready "${tools[@]}" || return 1
+	# the perf recipes' window is their workload, a sleep, which perf
+	# starts once its events are enabled: traffic waits for both, and
+	# their sleeps end with it
+	"$HP_TOP/tools/perf/stat.sh" 600 > "$HP_TMP/stat.out" 2>&1 &
+	local stat=$! record p s
+	"$HP_TOP/tools/perf/record.sh" -o "$HP_TMP/record" -t 600 events \
+		> "$HP_TMP/record.out" 2>&1 &
+	record=$!
+	for p in $stat $record; do
+		hp_wait 120 hp_sleeper "$p" > /dev/null || echo "demo.sh: perf did not start"
+	done
 	say "iperf3 -P 8 for ${SECS}s, receiver stopped ${STOP}s; perf stat and perf record meanwhile"
-	"$HP_TOP/tools/perf/stat.sh" $((SECS + 6)) 2>&1 &
-	local stat=$!
-	"$HP_TOP/tools/perf/record.sh" -t $((SECS + 6)) events > "$HP_TMP/record.out" 2>&1 &
-	local record=$!
 	traffic
-	wait $stat
-	wait $record
-	say "perf record -g -e mp_huge:mp_huge_refill (tools/perf/record.sh events): the refill stacks, folded, heaviest first (first 10)"
-	head -n 10 "$HP_TMP/record.out"
+	for p in $stat $record; do
+		s=$(hp_sleeper "$p") && kill "$s"
+		wait "$p"
+	done
+	say "perf stat -a -e 'mp_huge:*,mp_cap:*,page_pool:*' (tools/perf/stat.sh)"
+	# (the workload's "Terminated" is the window closing, not an error)
+	grep -v -e '^$' -e 'Terminated$' "$HP_TMP/stat.out"
+	say "perf record -g -e mp_huge:mp_huge_refill (tools/perf/record.sh events): the refill stacks, folded, heaviest first (the first 10)"
+	grep -v 'Terminated$' "$HP_TMP/record.out" | head -n 11
 	xdp off
 	hpool set "$id" trim > /dev/null
 	sleep 1
@@ -124,8 +136,8 @@ hugepage() {
 	hpool unbind "$id" > /dev/null
 }
 
-# refill-cost.bt under steady traffic (the receiver never stops): the
-# store serves the provider's refills, the path a busy queue lives on
+# refill-cost.bt under steady traffic (the receiver never stops): how
+# often each side is asked at all once the pools recycle by themselves
 steady() {
 	local id
 	id=$(hpool bind vb 0-1 huge blocks 4 max 8 policy lifo 2>/dev/null) || return 1
@@ -137,7 +149,9 @@ steady() {
 	ip netns exec "$HP_NSB" iperf3 -s -1 -B $NET.2 > /dev/null 2>&1 &
 	local server=$!
 	hp_wait 20 listening
-	ip netns exec "$HP_NSA" iperf3 -c $NET.2 -t 15 -P 8 | grep receiver
+	ip netns exec "$HP_NSA" iperf3 -c $NET.2 -t 15 -P 8 | grep 'SUM.*receiver'
+	# a client that never connected leaves the server waiting
+	hp_wait 10 gone $server || kill -9 $server
 	wait $server
 	hp_wait_tcp_settled "$HP_NSA" "$HP_NSB"
 	stop refill-cost

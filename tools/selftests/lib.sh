@@ -195,6 +195,18 @@ hp_interrupted() {
 	! hp_running "$p"
 }
 
+# hp_sleeper PID: print the pid of the sleep that PID (a perf recipe, whose
+# workload is a sleep) or a descendant of it runs; fails while there is
+# none. perf starts its workload once its events are enabled.
+hp_sleeper() {
+	local p
+	for p in $(pgrep -P "$1"); do
+		[[ $(cat "/proc/$p/comm" 2>/dev/null) == sleep ]] && { echo "$p"; return 0; }
+		hp_sleeper "$p" && return 0
+	done
+	return 1
+}
+
 # No TCP connection of netns $1 is open or closing any more (TIME-WAIT
 # holds no data): what a closing connection still queues holds pages.
 hp_tcp_settled() {

@@ -627,9 +627,10 @@ def stalled_receiver_trims() -> None:
             before['budget']['parks']
     # Stall and resume until a burst overflowed a ring into the provider:
     # five rounds do under an idle guest, a loaded one may need more. The
-    # traffic outlasts the seventh round (26 s): the receiver is never
+    # traffic outlasts the seventh round (1 + 7 x 2.5 s, and the commands'
+    # own time, most of a second each under TCG): the receiver is never
     # stopped with its sender done.
-    proc = v.iperf(30, 6)
+    proc = v.iperf(40, 6)
     time.sleep(1)
     for rounds in range(1, 8):
         Veth.receiver('STOP')

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """Hold received pages elsewhere than in the socket: a receiver that
 splices what it receives into a pipe. The pipe takes a reference on each
-page the data sits in (skb_splice_bits()), the socket then frees its skbs,
+page fragment the data sits in (skb_splice_bits(); data in an skb's
+locked head is copied instead), the socket then frees its skbs,
 and page_pool gets its pages back with a reference it does not own: the
 provider counts them lost (pages-lost, mp_huge_release outcome=lost).
 The pipe is drained before the receiver ends, dropping those references.

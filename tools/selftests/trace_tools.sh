@@ -59,16 +59,19 @@ counter() {
 # limit_hit: binding HUGE failed to grow for the machine-wide limit since
 # the snapshot before
 limit_hit() {
+	local now before
 	snapshot "$HP_TMP/now"
-	(($(counter "$HP_TMP/now" "$HUGE" limit-hits) >
-		$(counter "$HP_TMP/before" "$HUGE" limit-hits)))
+	now=$(counter "$HP_TMP/now" "$HUGE" limit-hits)
+	before=$(counter "$HP_TMP/before" "$HUGE" limit-hits)
+	((${now:-0} > ${before:-0}))
 }
 
-# stalled UNTIL: traffic for 30 s, its receiver stopped until UNTIL
-# succeeds (the sender keeps sending meanwhile)
+# stalled UNTIL: traffic for 40 s, its receiver stopped until UNTIL
+# succeeds, at most until 4 s before the sender stops; fails if UNTIL
+# never did
 stalled() {
-	local STALL_UNTIL=$1 SECS=30
-	traffic
+	local STALL_UNTIL=$1 SECS=40 STALL_MET=0
+	traffic && ((STALL_MET))
 }
 
 # delta ID KEY: the change of a counter between before and after
@@ -185,8 +188,9 @@ keys() {
 # Traffic through the pair for SECS; the receiver stops reading from 2 s in
 # for STOP s, so that its sockets hold pages and the pools refill, then
 # resumes and the pages come back in a burst. With STALL_UNTIL (a command),
-# the receiver stays stopped until that command succeeds, for up to 30 s
-# more: how much the stopped sockets hold depends on the guest's speed.
+# the receiver stays stopped until that command succeeds (STALL_MET=1), at
+# most until 4 s before the sender stops: how much the stopped sockets
+# hold depends on the guest's speed.
 # The connections end and settle before it returns.
 listening() { ip netns exec "$HP_NSB" ss -Hltn | grep -q ':5201 '; }
 
@@ -210,11 +214,15 @@ traffic() {
 	kill -STOP $server
 	sleep "$STOP"
 	if [[ -n ${STALL_UNTIL:-} ]]; then
-		local end=$((SECONDS + 30))
-		until $STALL_UNTIL || ((SECONDS >= end)); do
+		local start=$((SECONDS - STOP)) end=$((SECONDS + SECS - STOP - 6))
+		until $STALL_UNTIL && STALL_MET=1 || ((SECONDS >= end)); do
 			sleep 1
 		done
-		hp_log "receiver resumed after $((SECONDS - end + 30 + STOP)) s"
+		if ((STALL_MET)); then
+			hp_log "receiver resumed after $((SECONDS - start)) s: $STALL_UNTIL"
+		else
+			hp_log "receiver resumed after $((SECONDS - start)) s, $STALL_UNTIL still false"
+		fi
 	fi
 	kill -CONT $server
 	wait $client
@@ -243,28 +251,34 @@ xps() {
 # vb's bound rx queue 0 (XPS puts every CPU's sends on va's tx queue 0);
 # the pipe holds references to pages that page_pool then lets go of.
 splice_lost() {
-	local server out=$HP_TMP/splice.out
-	xps "$(printf '%x' $(((1 << $(nproc)) - 1)))" || return 1
+	local server out=$HP_TMP/splice.out rc=0
+	xps "$(printf '%x' $(((1 << $(getconf _NPROCESSORS_ONLN)) - 1)))" || return 1
+	hp_cleanup_add xps "xps 0"
 	ip netns exec "$HP_NSB" /usr/bin/python3 "$HP_TOP/tools/selftests/splice_hold.py" \
 		serve 5202 > "$out" 2>&1 &
 	server=$!
 	hp_cleanup_add splice "kill -9 $server"
 	hp_wait 20 splice_listening || hp_log "splice receiver not listening"
 	ip netns exec "$HP_NSA" /usr/bin/python3 "$HP_TOP/tools/selftests/splice_hold.py" \
-		send $NET.2 5202 $((4 << 20))
+		send $NET.2 5202 $((4 << 20)) || rc=1
+	# a sender that never connected leaves the receiver in accept()
+	hp_wait 70 gone $server || kill -9 $server
 	wait $server
 	hp_cleanup_drop splice
 	xps 0
+	hp_cleanup_drop xps
 	hp_wait_tcp_settled "$HP_NSA" "$HP_NSB"
-	hp_log "splice receiver: $(< "$out")"
-	grep -Eq '^spliced [1-9][0-9]* read [0-9]+$' "$out"
+	hp_log "splice receiver:"
+	hp_dump "$out"
+	((rc == 0)) && grep -Eq '^spliced [1-9][0-9]* read [0-9]+$' "$out"
 }
 
 # release.bt's @lost: kernel stacks of binding $1 that gave pages back
 # with a reference elsewhere, through page_pool (it is a real stack)
 lost_stacks() {
 	local f=$HP_TMP/release.out
-	grep -q "^@lost\[$1, *$" "$f" && sed -n '/^@lost\[/,$p' "$f" | grep -q page_pool
+	awk -v b="@lost[$1," 'index($0, b) == 1 { on = 1 } on { print } /^\]:/ { on = 0 }' \
+		"$f" | grep -q page_pool
 }
 
 # the pools of vb go, every page they held comes back to its provider
@@ -430,16 +444,6 @@ folded_ok() {
 	[[ -s $1 ]] && ! grep -qvE '^[^ ]+(;[^ ;]+)* [0-9]+$' "$1"
 }
 
-# sleeper PID: the sleep that PID (a perf recipe) or a child of it runs
-sleeper() {
-	local p
-	for p in $(pgrep -P "$1"); do
-		[[ $(cat "/proc/$p/comm" 2>/dev/null) == sleep ]] && { echo "$p"; return 0; }
-		sleeper "$p" && return 0
-	done
-	return 1
-}
-
 # with traffic: a perf recipe (RUN...) in the background, its window
 # exactly the traffic's. perf enables its events, then starts its workload
 # (a sleep): traffic starts once the sleep runs, and the sleep is ended
@@ -448,9 +452,9 @@ sleeper() {
 under_traffic() {
 	"$@" &
 	local pid=$! s
-	hp_wait 120 sleeper $pid > /dev/null || hp_log "perf: no workload after 120 s"
+	hp_wait 120 hp_sleeper $pid > /dev/null || hp_log "perf: no workload after 120 s"
 	traffic
-	s=$(sleeper $pid) && kill "$s"
+	s=$(hp_sleeper $pid) && kill "$s"
 	wait $pid
 }
 
