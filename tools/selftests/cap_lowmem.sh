@@ -20,7 +20,19 @@ SECS=${HP_TRAFFIC_SECS:-14}
 STOP=${HP_STOP_SECS:-7}
 CAP_BINDINGS=$HP_CAP_DEBUGFS/bindings
 
-# One run: flood, stop the receiver for $STOP s, resume; sets BYTES, PEAK
+# The receiver's sockets hold twice what the cap run's bindings may
+# (QUEUES x CAP pages): their receive memory (ss's skmem r, truesize)
+sockets_over_cap() {
+	local r
+	r=$(ip netns exec "$HP_NSB" ss -Htm state established '( sport = :5201 )' |
+		grep -o 'skmem:(r[0-9]*' | tr -dc '0-9\n' | awk '{ s += $1 } END { print s + 0 }')
+	((${r:-0} > 2 * QUEUES * CAP * 4096))
+}
+
+# One run: flood, stop the receiver for $STOP s, resume; sets BYTES, PEAK.
+# With STALL_UNTIL (a command), the receiver stays stopped until it
+# succeeds, at most until 4 s before the sender stops: how much the
+# stopped sockets come to hold depends on the guest's speed.
 flood() {
 	local sampler server sampling client
 	sampler=$HP_TMP/sample.out
@@ -36,6 +48,13 @@ flood() {
 	sleep 2
 	kill -STOP $server		# the receiver stops reading
 	sleep "$STOP"
+	if [[ -n ${STALL_UNTIL:-} ]]; then
+		local start=$((SECONDS - STOP)) end=$((SECONDS + SECS - STOP - 6))
+		until $STALL_UNTIL || ((SECONDS >= end)); do
+			sleep 0.5
+		done
+		hp_log "$1: receiver resumed after $((SECONDS - start)) s"
+	fi
 	kill -CONT $server
 	wait $client
 	wait $sampling
@@ -48,6 +67,15 @@ flood() {
 }
 
 field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" <<< "$2"; }
+
+# The receiver's sockets start with 1 MiB of receive buffer each: what
+# they hold while the receiver stops must not depend on how far TCP's
+# autotuning grew them, which it does only while the guest is fast (a
+# loaded run held 256 pages in all, the cap's worth, and the footprints
+# compared equal)
+receiver_buffers() {
+	ip netns exec "$HP_NSB" sysctl -qw net.ipv4.tcp_rmem="4096 1048576 4194304"
+}
 
 # bindings of vb with cap CAP
 capped() { grep ' dev=vb ' "$CAP_BINDINGS" | grep -c " cap=$CAP " || true; }
@@ -71,13 +99,17 @@ main() {
 	hp_sysctl_default net.core.mp_default=none net.core.mp_cap_pages="$CAP"
 
 	hp_veth_pair 10.97.0 $QUEUES xdp || hp_fail_all "no veth pair"
-	flood "page allocator"
+	receiver_buffers
+	# without the cap, until the sockets hold more than the cap would let
+	# them (under load a fixed stall held less than the cap's worth)
+	STALL_UNTIL=sockets_over_cap SECS=$((SECS + 10)) flood "page allocator"
 	nocap_mem=$(field peak-inflight-mem "$PEAK")
 	hp_expect "traffic without the cap" "$BYTES" -gt 0
 	hp_veth_del
 
 	hp_sysctl_default net.core.mp_default=cap
 	hp_veth_pair 10.97.0 $QUEUES xdp || hp_fail_all "no veth pair"
+	receiver_buffers
 	hp_expect "a cap binding per receiver queue" \
 		"$(grep -c ' dev=vb ' "$CAP_BINDINGS")" -eq $QUEUES
 	hp_expect "every binding of vb capped at $CAP pages" "$(capped)" -eq $QUEUES
