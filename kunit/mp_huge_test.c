@@ -580,8 +580,8 @@ static void mp_huge_trace_refill(void *data, u32 binding,
 		t->got += got;
 		t->zero_ns += !ns;
 		t->refill_pool = pool->user.id;
-		t->refill_ifindex = pool->slow.netdev ? pool->slow.netdev->ifindex : 0;
-		t->refill_queue = pool->slow.queue_idx;
+		t->refill_ifindex = mp_trace_pool_ifindex(pool);
+		t->refill_queue = mp_trace_pool_queue(pool);
 	}
 	spin_unlock_bh(&t->lock);
 }
@@ -598,7 +598,7 @@ static void mp_huge_trace_release(void *data, u32 binding,
 	    outcome < ARRAY_SIZE(t->release)) {
 		t->release[outcome]++;
 		t->release_pool = pool->user.id;
-		t->release_queue = pool->slow.queue_idx;
+		t->release_queue = mp_trace_pool_queue(pool);
 		t->release_pfn = page_to_pfn(netmem_to_page(netmem));
 	}
 	spin_unlock_bh(&t->lock);
