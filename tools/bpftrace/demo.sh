@@ -75,13 +75,16 @@ traffic() {
 	ip netns exec "$HP_NSB" iperf3 -s -1 -B $NET.2 > /dev/null 2>&1 &
 	server=$!
 	hp_wait 20 listening
-	ip netns exec "$HP_NSA" iperf3 -c $NET.2 -t $SECS -P 8 > /dev/null 2>&1 &
+	ip netns exec "$HP_NSA" iperf3 -c $NET.2 -t "$SECS" -P 8 > "$HP_TMP/iperf.out" 2>&1 &
 	client=$!
-	sleep 2
-	kill -STOP $server
-	sleep $STOP
-	kill -CONT $server
+	if ((STOP)); then
+		sleep 2
+		kill -STOP $server
+		sleep "$STOP"
+		kill -CONT $server
+	fi
 	wait $client
+	grep 'SUM.*receiver' "$HP_TMP/iperf.out"
 	hp_wait 10 gone $server || kill -9 $server
 	wait $server
 	hp_wait_tcp_settled "$HP_NSA" "$HP_NSB"
@@ -146,14 +149,7 @@ steady() {
 	hp_wait 400 ready refill-cost || return 1
 	say "$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(uname -r):" \
 		"binding $id (lifo, 4 huge pages) on vb rx queues 0-1, iperf3 -P 8 for 15 s"
-	ip netns exec "$HP_NSB" iperf3 -s -1 -B $NET.2 > /dev/null 2>&1 &
-	local server=$!
-	hp_wait 20 listening
-	ip netns exec "$HP_NSA" iperf3 -c $NET.2 -t 15 -P 8 | grep 'SUM.*receiver'
-	# a client that never connected leaves the server waiting
-	hp_wait 10 gone $server || kill -9 $server
-	wait $server
-	hp_wait_tcp_settled "$HP_NSA" "$HP_NSB"
+	SECS=15 STOP=0 traffic
 	stop refill-cost
 	xdp off
 	hpool unbind "$id" > /dev/null

@@ -49,11 +49,9 @@ flood() {
 	kill -STOP $server		# the receiver stops reading
 	sleep "$STOP"
 	if [[ -n ${STALL_UNTIL:-} ]]; then
-		local start=$((SECONDS - STOP)) end=$((SECONDS + SECS - STOP - 6))
-		until $STALL_UNTIL || ((SECONDS >= end)); do
-			sleep 0.5
-		done
-		hp_log "$1: receiver resumed after $((SECONDS - start)) s"
+		local stopped=$SECONDS met=true
+		hp_until $((SECONDS + SECS - STOP - 6)) "$STALL_UNTIL" || met='still false'
+		hp_log "$1: receiver resumed after $((STOP + SECONDS - stopped)) s, $STALL_UNTIL $met"
 	fi
 	kill -CONT $server
 	wait $client

@@ -195,6 +195,18 @@ hp_interrupted() {
 	! hp_running "$p"
 }
 
+# hp_until END COMMAND...: poll COMMAND every 0.5 s until it succeeds or
+# $SECONDS reaches END. Wall clock, not a count of tries as hp_wait: a
+# COMMAND that forks costs the debug guest most of a second a try.
+hp_until() {
+	local end=$1
+	shift
+	until "$@"; do
+		((SECONDS < end)) || return 1
+		sleep 0.5
+	done
+}
+
 # hp_sleeper PID: print the pid of the sleep that PID (a perf recipe, whose
 # workload is a sleep) or a descendant of it runs; fails while there is
 # none. perf starts its workload once its events are enabled.

@@ -192,7 +192,8 @@ keys() {
 # most until 4 s before the sender stops: how much the stopped sockets
 # hold depends on the guest's speed.
 # The connections end and settle before it returns.
-listening() { ip netns exec "$HP_NSB" ss -Hltn | grep -q ':5201 '; }
+# listening [PORT]: a server listens on PORT (iperf3's 5201) in the receiver
+listening() { ip netns exec "$HP_NSB" ss -Hltn | grep -q ":${1:-5201} "; }
 
 # process $1 ended (a zombie not yet waited for counts)
 gone() {
@@ -213,16 +214,11 @@ traffic() {
 	sleep 2
 	kill -STOP $server
 	sleep "$STOP"
+	local stopped=$SECONDS
 	if [[ -n ${STALL_UNTIL:-} ]]; then
-		local start=$((SECONDS - STOP)) end=$((SECONDS + SECS - STOP - 6))
-		until $STALL_UNTIL && STALL_MET=1 || ((SECONDS >= end)); do
-			sleep 1
-		done
-		if ((STALL_MET)); then
-			hp_log "receiver resumed after $((SECONDS - start)) s: $STALL_UNTIL"
-		else
-			hp_log "receiver resumed after $((SECONDS - start)) s, $STALL_UNTIL still false"
-		fi
+		hp_until $((SECONDS + SECS - STOP - 6)) "$STALL_UNTIL" && STALL_MET=1
+		hp_log "receiver resumed after $((STOP + SECONDS - stopped)) s," \
+			"$STALL_UNTIL $( ((STALL_MET)) && echo true || echo 'still false')"
 	fi
 	kill -CONT $server
 	wait $client
@@ -238,8 +234,6 @@ traffic() {
 }
 
 xdp_on() { ip -n "$HP_NSB" link set dev vb xdpdrv obj "$(hp_xdp_obj)" sec xdp; }
-
-splice_listening() { ip netns exec "$HP_NSB" ss -Hltn | grep -q ':5202 '; }
 
 # xps VALUE: the CPUs (hex mask, 0 for none) that send on va's tx queue 0,
 # so vb's rx queue 0 (veth receives on the queue its peer sent on)
@@ -258,7 +252,7 @@ splice_lost() {
 		serve 5202 > "$out" 2>&1 &
 	server=$!
 	hp_cleanup_add splice "kill -9 $server"
-	hp_wait 20 splice_listening || hp_log "splice receiver not listening"
+	hp_wait 20 listening 5202 || hp_log "splice receiver not listening"
 	ip netns exec "$HP_NSA" /usr/bin/python3 "$HP_TOP/tools/selftests/splice_hold.py" \
 		send $NET.2 5202 $((4 << 20)) || rc=1
 	# a sender that never connected leaves the receiver in accept()
