@@ -64,6 +64,7 @@ series: prepare
 
 # netdev's per-patch checks (NIPA) on every patch of the series
 series-check: prepare
+	$(S)/deps.sh --series
 	$(S)/series-check.sh
 
 # the bpftrace tools and perf recipes against live traffic in the guest

@@ -3,7 +3,15 @@
 # Install what the harness needs on Debian 12, as root. Idempotent: does
 # nothing when everything is there.
 #
-# usage: scripts/deps.sh
+# The kernel source is chosen once: the pinned point release (KVER_PIN) if
+# apt serves it (the package lists are refreshed first when they do not
+# list it), else the newest 6.12 with a warning. An installed
+# linux-source-6.12 is kept as it is, whatever its version, so a checkout's
+# prepared tree never changes under it; HP_KVER=VERSION asks for another
+# (then `make distclean` re-prepares from it).
+#
+# usage: scripts/deps.sh [--series]
+#   --series  also what `make series-check` needs (sparse, Sphinx)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -12,8 +20,9 @@ PKGS=(
 	dwarves ccache rsync git python3 python3-yaml python3-jsonschema
 	qemu-system-x86 clang llvm libbpf-dev bpftool bpftrace linux-perf
 	iperf3 iproute2 ethtool iputils-ping procps kmod psmisc libhugetlbfs-bin
-	sparse python3-ply python3-sphinx python3-sphinx-rtd-theme
 )
+# make series-check only
+SERIES_PKGS=(sparse python3-ply python3-sphinx python3-sphinx-rtd-theme)
 
 missing() {
 	local p
@@ -23,27 +32,37 @@ missing() {
 	done
 }
 
-# The kernel source this series is written against, or the newest 6.12
-# with a warning when Debian no longer carries that exact version.
+# The kernel source: see the header.
 kernel_source() {
-	local have
+	local have want=${HP_KVER:-}
 	have=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || true)
-	[[ $have == "$KVER_PIN" ]] && return
-	if apt-cache madison linux-source-6.12 | grep -qF "| $KVER_PIN |"; then
-		log "installing linux-source-6.12=$KVER_PIN"
-		apt-get install -y -qq --allow-downgrades "linux-source-6.12=$KVER_PIN" >/dev/null
-	elif [[ -n $have ]]; then
-		log "WARNING: linux-source-6.12 $KVER_PIN is gone from apt; using the installed $have"
+	if [[ -z $want ]]; then
+		[[ -n $have ]] && return
+		want=$KVER_PIN
+	fi
+	[[ $have == "$want" ]] && return
+	if ! apt_has "$want"; then
+		apt-get update -qq
+	fi
+	if apt_has "$want"; then
+		log "installing linux-source-6.12=$want"
+		apt-get install -y -qq --allow-downgrades "linux-source-6.12=$want" >/dev/null
+	elif [[ -n ${HP_KVER:-} ]]; then
+		die "linux-source-6.12 $want is not in apt (apt-cache madison linux-source-6.12)"
 	else
-		log "WARNING: linux-source-6.12 $KVER_PIN is gone from apt; installing the newest"
+		log "WARNING: linux-source-6.12 $want is not in apt; installing the newest"
 		apt-get install -y -qq linux-source-6.12 >/dev/null
 	fi
 }
+
+# (grep -q would close the pipe early: apt-cache's SIGPIPE fails pipefail)
+apt_has() { grep -qF "| $1 |" <<< "$(apt-cache madison linux-source-6.12)"; }
 
 main() {
 	local need
 	[[ $(id -u) == 0 ]] || die "run as root (apt-get install)"
 	export DEBIAN_FRONTEND=noninteractive
+	[[ ${1:-} != --series ]] || PKGS+=("${SERIES_PKGS[@]}")
 	need=$(missing)
 	if [[ -n $need ]] || ! dpkg-query -W linux-source-6.12 >/dev/null 2>&1; then
 		log "apt-get install:" $need

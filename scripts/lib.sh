@@ -6,7 +6,7 @@ BUILD=${BUILD:-$TOP/build}
 KSRC=${KSRC:-$BUILD/linux}
 UML_OUT=$BUILD/uml
 X86_OUT=${X86_OUT:-$BUILD/x86}
-VM_OUT=$BUILD/vm
+VM_OUT=${VM_OUT:-$BUILD/vm}
 LOGS=$BUILD/logs
 JOBS=${JOBS:-$(nproc)}
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/hugepool-ccache}
@@ -16,9 +16,9 @@ export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
 # recorded in debug info.
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$TOP}
 export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
-# Debian's source package this series is written against; prepare.sh falls
-# back to the newest 6.12 with a warning when this exact one is gone.
-KVER_PIN=6.12.117-1~deb12u1
+# Debian's source package this series is written against; deps.sh falls
+# back to the newest 6.12 with a warning when apt does not serve it.
+KVER_PIN=6.12.118-1~deb12u1
 
 # For what only reads the kernel tree (the VM, the tools built against it):
 # with no tree in BUILD, the one X86_OUT was built from, so a checkout can
@@ -32,4 +32,4 @@ ksrc_for_guest() {
 
 log()  { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die()  { log "error: $*"; exit 1; }
-RESULTS=$BUILD/results
+RESULTS=${RESULTS:-$BUILD/results}

@@ -35,9 +35,15 @@ project_files() {
 }
 
 pristine() {
-	local ver tmp
+	local ver tmp have
 	ver=$(src_version)
-	if [[ -d $KSRC/.git ]] && [[ $(cat "$KSRC/.git/hugepool-source" 2>/dev/null) == "$ver" ]]; then
+	have=$(cat "$KSRC/.git/hugepool-source" 2>/dev/null || true)
+	[[ $have == "$ver" ]] && return
+	# A prepared tree stays what it is: another checkout (or apt) may have
+	# changed /usr/src since, and a silent switch rebuilds every kernel.
+	if [[ -n $have && -z ${HP_REPREPARE:-} ]]; then
+		log "WARNING: keeping $KSRC at $have (installed: $ver);" \
+			"HP_REPREPARE=1 switches to the installed one"
 		return
 	fi
 	[[ -f $TARBALL ]] || die "$TARBALL missing: run scripts/deps.sh"
@@ -110,4 +116,4 @@ place_files() {
 pristine
 apply_series
 place_files
-log "prepared $KSRC ($(src_version), $(series_patches | wc -l) patches)"
+log "prepared $KSRC (Linux $(make -s -C "$KSRC" kernelversion), Debian $(cat "$KSRC/.git/hugepool-source"), $(series_patches | wc -l) patches)"

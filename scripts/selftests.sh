@@ -40,6 +40,7 @@ boot() {
 	read -ra opts <<< "$3"
 	shift 3
 	log "VM selftests ($mem MiB${opts[*]:+ ${opts[*]}}): $*"
+	for t in "$@"; do rm -f "$RESULTS/$(result "$t")"; done
 	"$TOP/scripts/vm.sh" -m "$mem" "${opts[@]}" -t 2400 -o "$out" -- \
 		tools/selftests/run.sh "$out/ktap" "$@" || rc=$?
 	cp "$out/console.log" "$RESULTS/$name.log" || rc=1
@@ -84,7 +85,6 @@ main() {
 		return 0 ;;
 	esac
 	mkdir -p "$RESULTS"
-	rm -f "$RESULTS"/selftest-*.ktap
 	ksrc_for_guest
 	"$TOP/scripts/build-tools.sh"
 	if [[ $# -gt 0 ]]; then
