@@ -1,18 +1,29 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # make check: every test of the project, from a fresh clone if need be.
-# Installs what is missing (apt), prepares build/linux, checks the harness
-# itself (the log scanner, the KTAP counter), runs KUnit under UML, builds
-# the x86_64 guest kernel, makes sure both kernels carry the checkers the
-# verdict relies on, runs KUnit in the guest (SMP, DMA, swiotlb) and the VM
-# selftests, scans every kernel log for splats, and ends with one line:
-# "N passed, N failed, N skipped" over every KUnit case and selftest check.
+# Installs what is missing (apt), prepares build/linux, builds the x86_64
+# guest kernel, then runs two lanes side by side, each guest a single TCG
+# thread on one of the two cores:
+#   lane A: the guest boots of the trace tools and of the NICs
+#   lane B: KUnit under UML (its build on one core), the harness's own
+#           self-tests (the log scanner, the KTAP counter), KUnit in the
+#           guest (SMP, DMA, swiotlb), the default, low-memory and NUMA boots
+# It makes sure both kernels carry the checkers the verdict relies on,
+# scans every kernel log for splats, prints each step's and each test's
+# time against its limit, and ends with one line: "N passed, N failed, N
+# skipped" over every KUnit case and selftest check.
+#
+# The run has one budget (HP_BUDGET seconds, default 38 minutes): every
+# guest ends by then (HP_DEADLINE, scripts/vm.sh) and a test is cut to what
+# is left, so a hang ends in a named failure, never in CI's kill.
 #
 # A skip is a failure unless this configuration is known to skip that case
 # (EXPECTED_SKIPS below, with the reason); every unexpected skip is named.
 # So is a KUnit suite that should have run and did not (EXPECTED_SUITES).
 #
-# usage: scripts/check.sh [--count]
+# usage: scripts/check.sh [--long | --count]
+#   --long   make check-long: also the repetitions (soaks, every policy on
+#            every NIC), with a budget of HP_BUDGET or 90 minutes
 #   --count  only count the results build/results holds (of the last run)
 # exit: 0 if nothing failed and no kernel log has a splat, 1 otherwise
 set -uo pipefail
@@ -37,21 +48,25 @@ EXPECTED_SUITES=(
 )
 
 # Options without which a clean log proves nothing, per kernel build.
-X86_CHECKERS=(KASAN PROVE_LOCKING DEBUG_KMEMLEAK DMA_API_DEBUG)
+X86_CHECKERS=(KASAN PROVE_LOCKING DEBUG_KMEMLEAK DMA_API_DEBUG UBSAN UBSAN_BOUNDS
+	UBSAN_SHIFT DETECT_HUNG_TASK SOFTLOCKUP_DETECTOR)
 UML_CHECKERS=(KASAN PROVE_LOCKING)
 
-FAILED_STEPS=()
+# steps.tsv: a line per step: lane, name, seconds, ok|FAILED
+STEPS=$RESULTS/steps.tsv
+LANE=-
 
 step() {
-	local name=$1 t0=$SECONDS
+	local name=$1 t0=$SECONDS st=ok
 	shift
 	log "== $name"
 	if "$@"; then
 		log "== $name: done in $((SECONDS - t0))s"
 	else
 		log "== $name: FAILED after $((SECONDS - t0))s"
-		FAILED_STEPS+=("$name")
+		st=FAILED
 	fi
+	printf '%s\t%s\t%s\t%s\n' "$LANE" "$name" $((SECONDS - t0)) "$st" >> "$STEPS"
 }
 
 # harness NAME SCRIPT: a self-test of the harness, its KTAP kept as a result
@@ -92,12 +107,6 @@ selftests_listed() {
 	return $rc
 }
 
-check_checkers() {
-	local rc=0
-	checkers "$X86_OUT/.config" "${X86_CHECKERS[@]}" || rc=1
-	checkers "$UML_OUT/.config" "${UML_CHECKERS[@]}" || rc=1
-	return $rc
-}
 
 # expected_skip NAME: prints the reason if NAME may skip here
 expected_skip() {
@@ -174,6 +183,7 @@ count_suites() {
 }
 
 count() {
+	local failed_steps
 	PASSED=0 FAILED=0 SKIPPED=0
 	count_results
 	count_suites
@@ -181,32 +191,81 @@ count() {
 		log "a kernel log has a splat (above)"
 		FAILED=$((FAILED + 1))
 	fi
-	FAILED=$((FAILED + ${#FAILED_STEPS[@]}))
-	[[ ${#FAILED_STEPS[@]} == 0 ]] || log "failed steps: ${FAILED_STEPS[*]}"
+	failed_steps=$(awk -F'\t' '$4 != "ok" { printf "%s ", $2 }' "$STEPS" 2>/dev/null)
+	if [[ -n $failed_steps ]]; then
+		log "failed steps: $failed_steps"
+		FAILED=$((FAILED + $(wc -w <<< "$failed_steps")))
+	fi
 	echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
 	[[ $FAILED == 0 ]]
 }
 
+# The time of every step and of every selftest, against its limit.
+times() {
+	local f
+	{
+		printf 'lane\tstep or test\tseconds\tlimit\tresult\n'
+		awk -F'\t' '{ print $1 "\t" $2 "\t" $3 "\t-\t" $4 }' "$STEPS"
+		for f in "$RESULTS"/selftest-*.ktap; do
+			[[ -f $f ]] || continue
+			awk -v t="${f##*/selftest-}" '
+				/^(not )?ok 1 / { r = ($1 == "ok") ? "ok" : "FAILED"; if ($0 ~ /# SKIP/) r = "skip" }
+				/^# .*: [0-9]+ s( \(limit [0-9]+ s\))?$/ { s = $(NF - (/limit/ ? 4 : 1)); l = /limit/ ? $(NF - 1) : "-" }
+				END { sub(/\.ktap$/, "", t); print "  \t  " t "\t" (s == "" ? "-" : s) "\t" l "\t" r }' "$f"
+		done
+	} | column -t -s $'\t' >&2
+}
+
+# lane_a, lane_b: the two lanes after the x86_64 build (see the header)
+lane_a() {
+	local b
+	for b in trace nic; do
+		step "selftests-$b" "$TOP/scripts/selftests.sh" $LONG --boot $b
+	done
+}
+
+lane_b() {
+	local b
+	JOBS=1 step kunit-uml "$TOP/scripts/kunit-uml.sh"
+	step checkers-uml checkers "$UML_OUT/.config" "${UML_CHECKERS[@]}"
+	step logscan-test harness logscan logscan-test.sh
+	step ktap-test harness ktap ktap-test.sh
+	step kunit-x86 "$TOP/scripts/kunit-x86.sh"
+	for b in default lowmem numa; do
+		step "selftests-$b" "$TOP/scripts/selftests.sh" $LONG --boot $b
+	done
+}
+
+# lane NAME FUNCTION: the lane, its log lines marked with its name
+lane() {
+	LANE=$1 "$2" 2>&1 | sed -u "s/^/[$1] /" >&2
+}
+
 main() {
-	local t0=$SECONDS
+	local t0=$SECONDS budget=${HP_BUDGET:-2280}
+	LONG=
 	case ${1:-} in
 	--count) count; return ;;
+	--long) LONG=--long budget=${HP_BUDGET:-5400} ;;
 	'') ;;
 	*) sed -n '3,/^set -uo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//' >&2; return 1 ;;
 	esac
+	export HP_DEADLINE=$(($(date +%s) + budget))
 	rm -rf "$RESULTS"
 	mkdir -p "$RESULTS"
 	step deps "$TOP/scripts/deps.sh" || true
 	step prepare "$TOP/scripts/prepare.sh"
-	step logscan-test harness logscan logscan-test.sh
-	step ktap-test harness ktap ktap-test.sh
-	step kunit-uml "$TOP/scripts/kunit-uml.sh"
+	log "kernel: Linux $(make -s -C "$KSRC" kernelversion) from Debian linux-source-6.12" \
+		"$(cat "$KSRC/.git/hugepool-source" 2>/dev/null); budget ${budget}s"
 	step build-x86 "$TOP/scripts/build-x86.sh"
-	step checkers check_checkers
-	step kunit-x86 "$TOP/scripts/kunit-x86.sh"
+	step checkers-x86 checkers "$X86_OUT/.config" "${X86_CHECKERS[@]}"
 	step selftests-listed selftests_listed
-	step selftests "$TOP/scripts/selftests.sh"
+	"$TOP/scripts/build-tools.sh" >&2 || log "build-tools failed (the selftests will say)"
+	lane A lane_a &
+	lane B lane_b &
+	wait
 	log "make check took $((SECONDS - t0))s"
+	times
 	count
 }
 

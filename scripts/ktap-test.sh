@@ -3,7 +3,8 @@
 # Self-test of scripts/ktap.py on hand-made KTAP: a run that delivers less
 # than its plan, a test that exits non-zero with every case ok, a log cut
 # off inside a subtest (the VM died), results beyond the plan, wrong
-# numbers and a log without results must count as failed; skips are
+# numbers, a log without results and a selftest without a plan (silent, or
+# cut short before it knew its end) must count as failed; skips are
 # counted and named; a clean run passes. The KTAP shapes are those of
 # KUnit's console output (a module's suites after the built-in ones
 # included) and of tools/selftests/run.sh. Then the same
@@ -24,9 +25,11 @@ cleanup() { [[ -z $WORK ]] || rm -rf "$WORK"; }
 
 # case DESC "passed failed skipped" KTAP-TEXT: ktap.py counts that
 case_() {
-	local desc=$1 want=$2 got
-	printf '%b' "$3" > "$WORK/t.ktap"
-	got=$(HP_KSRC=$KSRC /usr/bin/python3 "$TOP/scripts/ktap.py" "$WORK/t.ktap" | tail -n1)
+	local desc=$1 want=$2 got f=$WORK/t.ktap
+	# a selftest's results are named as run.sh names them
+	[[ $desc != selftest:* ]] || f=$WORK/selftest-t.ktap
+	printf '%b' "$3" > "$f"
+	got=$(HP_KSRC=$KSRC /usr/bin/python3 "$TOP/scripts/ktap.py" "$f" | tail -n1)
 	if [[ $got == "$want" ]]; then
 		ktap_test_pass "$desc"
 	else
@@ -52,6 +55,11 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 echo "KTAP version 1"
 case $1 in skip) hp_skip_all "nothing to run here" ;; esac
+case $1 in
+silent) trap - EXIT; exit 0 ;;
+noplan) hp_cleanup_add marker "touch $(dirname "$0")/cleaned-$1"
+	hp_check "one" true; hp_check "two" true; hp_done ;;
+esac
 hp_plan 3
 hp_cleanup_add marker "touch $(dirname "$0")/cleaned-$1"
 hp_check "one" true
@@ -76,7 +84,7 @@ wrapped() {
 	chmod +x "$dir/standin.sh"
 	HP_KSRC=$KSRC "$dir/run.sh" "$dir/r" "standin:$stop" > "$dir/out" 2>&1 || true
 	got=$(HP_KSRC=$KSRC /usr/bin/python3 "$TOP/scripts/ktap.py" "$dir/r/standin-$stop.ktap" | tail -n1)
-	if [[ $got == "$want" && ( $stop == skip || -e $dir/cleaned-$stop ) ]]; then
+	if [[ $got == "$want" && ( $stop == skip || $stop == silent || -e $dir/cleaned-$stop ) ]]; then
 		ktap_test_pass "run.sh + lib.sh: a test ending with '$stop' counts $want"
 	else
 		ktap_print_msg "got '$got', want '$want'; cleanup ran: $([[ -e $dir/cleaned-$stop ]] && echo yes || echo no)"
@@ -90,7 +98,7 @@ main() {
 	WORK=$(mktemp -d)
 	trap cleanup EXIT
 	echo "KTAP version 1"
-	ktap_set_plan 22
+	ktap_set_plan 26
 	case_ "a full run passes" "3 0 0" \
 		'KTAP version 1\n1..3\nok 1 a\nok 2 b\nok 3 c\n'
 	case_ "fewer results than the plan fail" "2 2 0" \
@@ -119,6 +127,10 @@ main() {
 		'[    1.0] KTAP version 1\n[    1.1] 1..1\n[    1.2]     KTAP version 1\n[    1.3]     # Subtest: pp\n[    1.4]     1..2\n[    1.5]         KTAP version 1\n[    1.6]         # Subtest: contract\n[    1.7]         ok 1 lifo\n[    1.8]         ok 2 budget # SKIP not registered\n[    1.9]     ok 1 contract\n[    2.0]     ok 2 other\n[    2.1] ok 1 pp\n'
 	case_ "KUnit: a module's suites after the built-in ones are counted" "2 1 0" \
 		'[    1.0] KTAP version 1\n[    1.1] 1..1\n[    1.2] ok 1 a\n[    9.0] boot messages\n[   20.0] KTAP version 1\n[   20.1] 1..2\n[   20.2] ok 1 b\n[   20.3] not ok 2 c\n'
+	case_ "selftest: no KTAP at all, closing ok, fails" "0 1 0" \
+		"$(nest t ok "# nothing")"
+	case_ "selftest: no plan, every case ok, closing ok, fails" "2 1 0" \
+		"$(nest t ok 'KTAP version 1\nok 1 a\nok 2 b')"
 	case_ "KUnit: a module's document cut short fails" "2 1 0" \
 		'KTAP version 1\n1..1\nok 1 a\nKTAP version 1\n1..2\nok 1 b\n'
 	wrapped ok "3 0 0"
@@ -128,6 +140,8 @@ main() {
 	wrapped fail "1 2 0"
 	wrapped exit3 "3 1 0"
 	wrapped skip "0 0 1"
+	wrapped silent "0 1 0"
+	wrapped noplan "2 1 0"
 	ktap_finished
 }
 

@@ -9,7 +9,8 @@ crashed), a parent marked "not ok" whose own results all passed (a test
 that exited non-zero without saying why), a log with no results at all,
 any error the parser reports (wrong test numbers, a missing result line,
 a subtest with no results), and results beyond the plan (which the parser
-would not read). A console log may hold several KTAP documents (built-in
+would not read), and a selftest (a selftest-*.ktap of tools/selftests/run.sh)
+without a plan of its own. A console log may hold several KTAP documents (built-in
 suites at boot, then a module's at load): each is counted.
 
 usage: ktap.py LOG [LOG...]
@@ -124,6 +125,14 @@ def count(path):
                    for line in unread]
         if (errors or unread) and res[1] == doc_failed:
             res[1] += 1
+        # A selftest (run.sh's wrapper of one test) states its plan: one
+        # without, whether it printed nothing or stopped early, cannot tell
+        # what it left out.
+        if base.startswith('selftest-'):
+            for sub in test.subtests:
+                if sub.expected_count is None and sub.subtests:
+                    res[1] += 1
+                    report.append(f'# FAILED {base}: {sub.name}: no KTAP plan')
         if test.status == TestStatus.FAILURE_TO_PARSE_TESTS:
             res[1] += 1
             report.append(f'# FAILED {base}: no KTAP')

@@ -22,7 +22,7 @@ boot() {
 	local name=$1 glob=$2 extra=$3 rc=0
 	shift 3
 	log "x86_64 KUnit: $name ($glob${extra:+, $extra})"
-	"$TOP/scripts/vm.sh" -t 1200 -o "$VM_OUT/$name" \
+	"$TOP/scripts/vm.sh" -t 600 -o "$VM_OUT/$name" \
 		-a "kunit.enable=1 kunit.filter_glob=$glob $extra" -- "$@" || rc=$?
 	cp "$VM_OUT/$name/console.log" "$RESULTS/$name.log" || rc=1
 	return $rc

@@ -30,6 +30,14 @@ ksrc_for_guest() {
 	export KSRC
 }
 
+# vm_timeout SECONDS: SECONDS, cut to what is left before HP_DEADLINE
+vm_timeout() {
+	local left
+	[[ -n ${HP_DEADLINE:-} ]] || { echo "$1"; return; }
+	left=$((HP_DEADLINE - $(date +%s)))
+	echo $((left < $1 ? left : $1))
+}
+
 log()  { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die()  { log "error: $*"; exit 1; }
 RESULTS=${RESULTS:-$BUILD/results}

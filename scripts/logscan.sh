@@ -38,6 +38,9 @@ PATTERNS=(
 	# "kmemleak: Memory pool empty, ...", "kmemleak: Kmemleak disabled
 	# without freeing internal data")
 	'unreferenced object 0x'
+	# what a scan prints when it finds leaks (make check's guests scan at
+	# the end of every boot: scripts/vm-init.sh)
+	'new suspected memory leak'
 	'kmemleak: .*(disabl|Cannot |Memory pool empty|unknown object|by alias|larger than object)'
 	# DMA-API debugging: errors, and giving up ("DMA-API: debugging out of
 	# memory - disabling", "DMA-API: debugging out of memory error -
@@ -53,6 +56,9 @@ PATTERNS=(
 	'invoked oom-killer'
 	'Out of memory'
 	'rcu: INFO: .*detected stall'
+	# lockdep reports that print a stack without a "WARNING:" line
+	'INFO: trying to register non-static key'
+	'detected hard LOCKUP'
 	'INFO: task .* blocked for more than'
 	'unregister_netdevice: waiting for'
 	'stalled pool shutdown'

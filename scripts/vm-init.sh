@@ -99,6 +99,40 @@ modules() {
 	export HP_MODROOT=$hp_modroot
 }
 
+# pools_in_flight: how many page pools are destroyed but still wait for
+# pages (page-pool-get lists them with a detach-time until the last page
+# is home); fails if netlink cannot tell
+pools_in_flight() {
+	/usr/bin/python3 "$hp_ksrc/tools/net/ynl/cli.py" --no-schema --output-json \
+		--spec "$hp_ksrc/Documentation/netlink/specs/netdev.yaml" \
+		--dump page-pool-get 2>/dev/null |
+		/usr/bin/python3 -c 'import json, sys
+print(sum(1 for p in json.load(sys.stdin) if "detach-time" in p))'
+}
+
+# What the last test left must show in this log before it ends: a page pool
+# still waiting for pages warns after 60 s ("stalled pool shutdown"), a
+# netdev reference held warns after 10 s ("unregister_netdevice: waiting"),
+# and kmemleak reports only when asked (no automatic scan). So wait until
+# no pool is in flight, for at most 70 s, and at least 12 s after the
+# command; then have kmemleak scan (twice: an object must be found
+# unreferenced and older than 5 s) and print what it found.
+closing() {
+	local end=$((SECONDS + 70)) floor=$((SECONDS + 12)) n
+	while n=$(pools_in_flight) && [[ $n != 0 ]] && ((SECONDS < end)); do
+		sleep 2
+	done
+	echo "hugepool-vm: page pools in flight at the end: ${n:-unknown}"
+	while ((SECONDS < floor)); do sleep 1; done
+	if [[ -w /sys/kernel/debug/kmemleak ]]; then
+		echo scan > /sys/kernel/debug/kmemleak
+		sleep 1
+		echo scan > /sys/kernel/debug/kmemleak
+		echo "hugepool-vm: kmemleak scanned"
+		cat /sys/kernel/debug/kmemleak
+	fi
+}
+
 finish() {
 	echo "$1" > "$hp_out/rc"
 	sync
@@ -111,4 +145,5 @@ cd "$hp_top" || finish 1
 rc=0
 bash "$hp_out/cmd.sh" || rc=$?
 echo "hugepool-vm: command exited with $rc"
+closing
 finish "$rc"

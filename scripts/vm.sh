@@ -27,6 +27,9 @@
 #   --iotlb-trace
 #          --trace vtd_iotlb_page_hit,vtd_iotlb_page_update: the IOMMU's
 #          IOTLB hits and fills, each naming the device (sid, bus<<8|devfn)
+# HP_DEADLINE (seconds since the epoch, set by make check for the whole
+# run): the VM ends by then whatever -t says, and does not boot with less
+# than two minutes left.
 # exit: the command's status; 124 on timeout; 125 if the VM died first
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -141,6 +144,11 @@ main() {
 	parse "$@"
 	# the guest reads the modules from hp_modroot wherever it runs from
 	[[ ! -d $X86_OUT ]] || X86_OUT=$(cd "$X86_OUT" && pwd)
+	TIMEOUT=$(vm_timeout "$TIMEOUT")
+	if ((TIMEOUT < 120)); then
+		log "not booting: ${TIMEOUT}s left of the run's budget (HP_DEADLINE)"
+		exit 124
+	fi
 	kernel=$X86_OUT/arch/x86/boot/bzImage
 	[[ -f $kernel ]] || die "no $kernel: run scripts/build-x86.sh"
 	OUT=${OUT:-$VM_OUT/run-$$}

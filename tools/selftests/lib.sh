@@ -156,15 +156,17 @@ hp_done() {
 	ktap_finished
 }
 
-# hp_wait seconds command...: poll until the command succeeds
+# hp_wait SECONDS command...: poll until the command succeeds, for at most
+# SECONDS of wall clock (not a count of tries: under TCG a command that
+# forks costs the debug guest most of a second a try); the command is
+# tried once more at the end, so a slow try cannot lose a late success
 hp_wait() {
-	local t=$1 i
+	local end=$((SECONDS + $1))
 	shift
-	for ((i = 0; i < t * 10; i++)); do
-		"$@" && return 0
+	until "$@"; do
+		((SECONDS < end)) || { "$@"; return; }
 		sleep 0.1
 	done
-	return 1
 }
 
 # hp_running PID: alive, not a zombie waiting to be reaped (bash builtins
