@@ -27,8 +27,8 @@ COMMITS=(
 "net: page_pool: add the hugepage memory provider|include/net/page_pool/mp_huge.h include/net/page_pool/mp_trace.h include/trace/events/mp_huge.h net/core/mp_huge_priv.h net/core/mp_huge.c net/core/mp_huge_user.c"
 "net: page_pool: add the memory-cap provider|include/net/page_pool/mp_cap.h include/trace/events/mp_cap.h net/core/mp_cap_priv.h net/core/mp_cap.c net/core/mp_cap_user.c"
 "net: page_pool: control provider bindings over netlink, defaults per namespace|net/core/mp_nl.c net/core/mp_default.c"
-"net: page_pool: add KUnit tests of the memory providers and a benchmark|kunit/mp_test.h kunit/mp_test.c kunit/mp_huge_test.c kunit/mp_huge_dma_test.c kunit/pp_policy_test.c kunit/mp_cap_test.c kunit/pp_bench.c"
-"Documentation: networking: describe page pool memory providers|Documentation/networking/page_pool_providers.rst Documentation/networking/page_pool_providers_guide.rst Documentation/networking/page_pool_providers_tracing.rst"
+"net: page_pool: add KUnit tests of the memory providers and a benchmark|kunit/mp_test.h kunit/mp_test.c kunit/mp_huge_test.c kunit/mp_huge_dma_test.c kunit/pp_policy_test.c kunit/mp_cap_test.c kunit/pp_bench.c kunit/mp_pm_test.c"
+"Documentation: networking: describe page pool memory providers|Documentation/networking/page_pool_providers.rst Documentation/networking/page_pool_providers_guide.rst Documentation/networking/page_pool_providers_tracing.rst Documentation/networking/page_pool_providers_figures.rst"
 )
 
 tree_path() {

@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Edges of mp-bind that once crashed or corrupted a driver's queues.
+
+ - nid_bounds: a hugepage binding's NUMA node is a u32; values with the
+   top bit set once passed the "nid >= MAX_NUMNODES" check as a negative
+   int and reached node_online() (a KASAN wild-memory-access and an Oops).
+   Every value past the largest node id is refused by the policy (ERANGE),
+   every offline one by the provider (EINVAL), each with an extack naming
+   .huge.nid, and nothing changes.
+ - channel_shrink: a binding made while the device is down (pending), the
+   device brought up (the queue's pool takes it), its channel count shrunk
+   below the bound queue with ethtool -L, then unbound: the queue past the
+   channel count has no ring, so it must not be restarted (netdevsim WARNs
+   as a real driver would index past its rings); the unbind succeeds, the
+   binding is gone and every huge page comes home.
+
+usage: mp_edges.py [case...]   (as root, in the guest of scripts/vm.sh)
+"""
+
+import errno
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HP_TOP = Path(__file__).resolve().parents[2]
+HP_BUILD = Path(os.environ.get('HP_BUILD', HP_TOP / 'build'))
+HP_KSRC = Path(os.environ.get('HP_KSRC', HP_BUILD / 'linux'))
+sys.path.insert(0, str(HP_KSRC / 'tools/testing/selftests/net'))
+
+# pylint: disable=wrong-import-position
+from lib.py import (ksft_run, ksft_exit, ksft_eq, ksft_in, ksft_pr,  # noqa: E402
+                    ksft_true, KsftFailEx, NetdevFamily, NlError, defer, ip)
+
+NSIM = Path('/sys/bus/netdevsim')
+DEBUGFS = Path('/sys/kernel/debug/mp_huge/bindings')
+
+
+def wait(cond, secs, what):
+    """Poll @cond until it holds, for at most @secs of wall clock."""
+    end = time.monotonic() + secs
+    while not cond():
+        if time.monotonic() > end:
+            raise KsftFailEx(f'timed out after {secs} s waiting for {what}')
+        time.sleep(0.2)
+
+
+def nsim(queues):
+    """A netdevsim device with @queues queues, in this namespace; its name
+    and ifindex. Deleted when the case ends."""
+    addr = 2000 + os.getpid() % 1000 + queues * 1000
+    (NSIM / 'new_device').write_text(f'{addr} 1 {queues}')
+    defer((NSIM / 'del_device').write_text, f'{addr}')
+    d = NSIM / f'devices/netdevsim{addr}/net'
+    wait(lambda: d.exists() and any(d.iterdir()), 10, 'netdevsim netdev')
+    name = next(d.iterdir()).name
+    return name, int(Path(f'/sys/class/net/{name}/ifindex').read_text())
+
+
+def expect_error(fn, err, text, attr):
+    """@fn must fail with -@err, an extack saying @text and naming @attr."""
+    try:
+        fn()
+    except NlError as e:
+        ext = e.nl_msg.extack or {}
+        ksft_pr(f'refused: {errno.errorcode.get(e.error, e.error)} {ext}')
+        ksft_eq(e.error, err, f'errno for "{text}"')
+        ksft_in(text, ext.get('msg', ''), 'extack message')
+        ksft_eq(ext.get('bad-attr'), attr, 'extack names the attribute')
+        return
+    raise KsftFailEx(f'accepted, expected {errno.errorcode[err]}: {text}')
+
+
+def state(f):
+    """Every binding with what a refused request must not change, and the
+    provider's view of them."""
+    return (sorted(str(b) for b in f.mp_binding_get({}, dump=True)),
+            DEBUGFS.read_text())
+
+
+def warnings_since(mark):
+    """Kernel log lines with WARNING: after the first @mark lines."""
+    log = subprocess.run(['dmesg'], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    return [line for line in log[mark:] if 'WARNING:' in line]
+
+
+def dmesg_lines():
+    return len(subprocess.run(['dmesg'], capture_output=True, text=True,
+                              check=True).stdout.splitlines())
+
+
+def nid_bounds() -> None:
+    f = NetdevFamily()
+    _, ifindex = nsim(2)
+    online = Path('/sys/devices/system/node/online').read_text().strip()
+    possible = Path('/sys/devices/system/node/possible').read_text().strip()
+    ksft_pr(f'nodes online {online}, possible {possible}')
+    # a binding that must stay as it is through every refusal
+    kept = f.mp_bind({'ifindex': ifindex, 'type': 'huge',
+                      'queues': [{'id': 0, 'type': 'rx'}],
+                      'huge': {'blocks': 1, 'max-blocks': 2}})
+    defer(f.mp_unbind, {'id': kept['id']})
+    before = state(f)
+
+    def bind(nid):
+        return lambda: f.mp_bind({'ifindex': ifindex, 'type': 'huge',
+                                  'queues': [{'id': 1, 'type': 'rx'}],
+                                  'huge': {'blocks': 1, 'nid': nid}})
+    for nid in (0x80000000, 0xffffffff, 0xfffffffe, 1 << 31 | 1, 1024):
+        expect_error(bind(nid), errno.ERANGE, 'out of range', '.huge.nid')
+    # past the last possible node: no such node, not even offline
+    last = int(possible.split('-')[-1].split(',')[-1])
+    for nid in sorted({last + 1, 1023}):
+        expect_error(bind(nid), errno.EINVAL, 'NUMA node is not online',
+                     '.huge.nid')
+    ksft_eq(state(f), before, 'the refusals changed nothing')
+
+
+def channel_shrink() -> None:
+    f = NetdevFamily()
+    name, ifindex = nsim(4)
+    ip(f'link set {name} down')
+    mark = dmesg_lines()
+    b = f.mp_bind({'ifindex': ifindex, 'type': 'huge',
+                   'queues': [{'id': 3, 'type': 'rx'}],
+                   'huge': {'blocks': 1, 'max-blocks': 1}})
+    ip(f'link set {name} up')
+    q = f.queue_get({'ifindex': ifindex, 'type': 'rx', 'id': 3})
+    ksft_pr(f'queue 3 after up: {q}')
+    subprocess.run(['ethtool', '-L', name, 'combined', '2'], check=True)
+    ksft_eq(sum(1 for d in Path(f'/sys/class/net/{name}/queues').iterdir()
+                if d.name.startswith('rx-')), 2, 'two rx queues left')
+    f.mp_unbind({'id': b['id']})
+    ids = [x['id'] for x in f.mp_binding_get({'ifindex': ifindex}, dump=True)]
+    ksft_true(b['id'] not in ids, f'binding {b["id"]} gone after unbind')
+    ksft_eq(warnings_since(mark), [],
+            'no WARNING: the queue past the channel count was not restarted')
+    subprocess.run(['ethtool', '-L', name, 'combined', '4'], check=True)
+    ip(f'link set {name} down')
+    ip(f'link set {name} up')
+    ksft_eq(warnings_since(mark), [], 'no WARNING after growing back')
+
+
+def main() -> None:
+    if os.geteuid():
+        print('KTAP version 1\n1..0 # SKIP needs root')
+        sys.exit(4)
+    if not (NSIM / 'new_device').exists():
+        print('KTAP version 1\n1..0 # SKIP no netdevsim')
+        sys.exit(4)
+    cases = [nid_bounds, channel_shrink]
+    if sys.argv[1:]:
+        cases = [c for c in cases if c.__name__ in sys.argv[1:]]
+    ksft_run(cases)
+    ksft_exit()
+
+
+if __name__ == '__main__':
+    main()
