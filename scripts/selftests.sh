@@ -31,7 +31,7 @@ declare -A OPTS=([default]="" [lowmem]="" [numa]="--numa" [trace]=""
 declare -A TESTS=(
 	[default]="veth_xdp:lifo@600 veth_xdp:percpu@600 veth_xdp:budget@600 nsim_hold@300
 		app_crash@600 policy_module@300 hugepool_cli@600 mp_netlink@900
-		sysctl_input@300 nl_fuzz@600 netns_limit@300 fault_sweep@900 mp_edges@300"
+		sysctl_input@300 nl_fuzz@600 netns_limit@300 fault_sweep@900 mp_edges@300 cap_share@300"
 	[lowmem]="cap_lowmem@400"
 	[numa]="numa_rx@400"
 	[trace]="trace_tools@1200 hugeadm_scarcity@400 frag_compact@400"
