@@ -1056,6 +1056,10 @@ static void pp_test_smp_stress(struct kunit *test)
 	u64 free, lost;
 	int err;
 
+	/* the CPU going offline and back is part of what this case shows */
+	cpu = cpumask_nth(1, cpu_online_mask);
+	if (!cpu_is_hotpluggable(cpu))
+		kunit_skip(test, "CPU %u cannot go offline", cpu);
 	st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, st);
 	st->b = mp_test_binding(test, 1, 4, policy);
@@ -1073,7 +1077,6 @@ static void pp_test_smp_stress(struct kunit *test)
 		wake_up_process(t);
 	}
 
-	cpu = cpumask_nth(1, cpu_online_mask);
 	for (round = 0; round < 40; round++) {
 		switch (round % 5) {
 		case 0:
@@ -1105,7 +1108,10 @@ static void pp_test_smp_stress(struct kunit *test)
 			mp_test_bind(test, st->b, ctx->dev, PP_STRESS_POOLS - 1);
 			break;
 		case 4:
-			if (cpu_is_hotpluggable(cpu) && !remove_cpu(cpu)) {
+			err = remove_cpu(cpu);
+			KUNIT_EXPECT_EQ_MSG(test, err, 0,
+					    "CPU %u did not go offline", cpu);
+			if (!err) {
 				msleep(20);
 				KUNIT_EXPECT_EQ(test, add_cpu(cpu), 0);
 			}
