@@ -14,6 +14,9 @@
    channel count has no ring, so it must not be restarted (netdevsim WARNs
    as a real driver would index past its rings); the unbind succeeds, the
    binding is gone and every huge page comes home.
+ - refuse_before_reserve: a request refused for its queues reserved (and
+   gave back) its huge pages before it looked at them: up to 1 GiB for
+   nothing. Nothing is reserved for a refused request now.
 
 usage: mp_edges.py [case...]   (as root, in the guest of scripts/vm.sh)
 """
@@ -119,6 +122,27 @@ def nid_bounds() -> None:
     ksft_eq(state(f), before, 'the refusals changed nothing')
 
 
+def refuse_before_reserve() -> None:
+    """A request refused for its queues reserves no huge page first."""
+    f = NetdevFamily()
+    _, ifindex = nsim(2)
+    inst = Path('/sys/kernel/tracing/instances') / f'hp-edges-{os.getpid()}'
+    inst.mkdir()
+    defer(inst.rmdir)
+    ev = inst / 'events/mp_huge/mp_huge_block/enable'
+    ev.write_text('1')
+    defer(ev.write_text, '0')
+    expect_error(lambda: f.mp_bind({'ifindex': ifindex, 'type': 'huge',
+                                    'queues': [{'id': 7, 'type': 'rx'}],
+                                    'huge': {'blocks': 16, 'max-blocks': 16}}),
+                 errno.ERANGE, 'out of range', '.queues.id')
+    ev.write_text('0')
+    events = [line for line in (inst / 'trace').read_text().splitlines()
+              if 'mp_huge_block:' in line]
+    ksft_pr(f'{len(events)} huge pages added or returned')
+    ksft_eq(len(events), 0, 'no huge page reserved for a refused request')
+
+
 def channel_shrink() -> None:
     f = NetdevFamily()
     name, ifindex = nsim(4)
@@ -151,7 +175,7 @@ def main() -> None:
     if not (NSIM / 'new_device').exists():
         print('KTAP version 1\n1..0 # SKIP no netdevsim')
         sys.exit(4)
-    cases = [nid_bounds, channel_shrink]
+    cases = [refuse_before_reserve, channel_shrink, nid_bounds]
     if sys.argv[1:]:
         cases = [c for c in cases if c.__name__ in sys.argv[1:]]
     ksft_run(cases)
