@@ -4,10 +4,12 @@
 # Installs what is missing (apt), prepares build/linux, builds the x86_64
 # guest kernel, then runs two lanes side by side, each guest a single TCG
 # thread on one of the two cores:
-#   lane A: the guest boots of the trace tools and of the NICs
+#   lane A: guest boots
 #   lane B: KUnit under UML (its build on one core), the harness's own
-#           self-tests (the log scanner, the KTAP counter), KUnit in the
-#           guest (SMP, DMA, swiotlb), the default, low-memory and NUMA boots
+#           self-tests (the log scanner, the KTAP counter), then guest boots
+# The boots (KUnit in the guest: SMP, DMA, swiotlb; the selftests' default,
+# trace, NIC, low-memory and NUMA guests) are taken longest first by
+# whichever lane is free.
 # It makes sure both kernels carry the checkers the verdict relies on,
 # scans every kernel log for splats, prints each step's and each test's
 # time against its limit, and ends with one line: "N passed, N failed, N
@@ -216,24 +218,44 @@ times() {
 	} | column -t -s $'\t' >&2
 }
 
-# lane_a, lane_b: the two lanes after the x86_64 build (see the header)
-lane_a() {
+# The guest boots, longest first: each lane takes the next one when it is
+# free (lane B after KUnit under UML, which costs minutes when cold and
+# seconds when warm), so the two lanes end close together either way.
+BOOT_QUEUE=(trace default nic kunit-x86 lowmem numa)
+
+# next_boot: pops the next boot of the queue file; fails when it is empty
+next_boot() {
 	local b
-	for b in trace nic; do
-		step "selftests-$b" "$TOP/scripts/selftests.sh" $LONG --boot $b
+	exec 8>>"$RESULTS/boots.lock"
+	flock 8
+	b=$(head -n 1 "$RESULTS/boots.todo")
+	sed -i 1d "$RESULTS/boots.todo"
+	flock -u 8
+	[[ -n $b ]] && echo "$b"
+}
+
+run_boot() {
+	case $1 in
+	kunit-x86) step kunit-x86 "$TOP/scripts/kunit-x86.sh" ;;
+	*) step "selftests-$1" "$TOP/scripts/selftests.sh" $LONG --boot "$1" ;;
+	esac
+}
+
+boots() {
+	local b
+	while b=$(next_boot); do
+		run_boot "$b"
 	done
 }
 
+lane_a() { boots; }
+
 lane_b() {
-	local b
 	JOBS=1 step kunit-uml "$TOP/scripts/kunit-uml.sh"
 	step checkers-uml checkers "$UML_OUT/.config" "${UML_CHECKERS[@]}"
 	step logscan-test harness logscan logscan-test.sh
 	step ktap-test harness ktap ktap-test.sh
-	step kunit-x86 "$TOP/scripts/kunit-x86.sh"
-	for b in default lowmem numa; do
-		step "selftests-$b" "$TOP/scripts/selftests.sh" $LONG --boot $b
-	done
+	boots
 }
 
 # lane NAME FUNCTION: the lane, its log lines marked with its name
@@ -261,6 +283,7 @@ main() {
 	step checkers-x86 checkers "$X86_OUT/.config" "${X86_CHECKERS[@]}"
 	step selftests-listed selftests_listed
 	"$TOP/scripts/build-tools.sh" >&2 || log "build-tools failed (the selftests will say)"
+	printf '%s\n' "${BOOT_QUEUE[@]}" > "$RESULTS/boots.todo"
 	lane A lane_a &
 	lane B lane_b &
 	wait
