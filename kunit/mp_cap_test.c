@@ -210,6 +210,109 @@ static void mp_cap_test_watermarks(struct kunit *test)
 	mp_cap_test_done(test);
 }
 
+/* One binding over two queues: each pool holds at most half the cap, so
+ * a busy pool cannot starve the other; a cap below 64 pages a queue is
+ * refused, at mp-bind as at mp-binding-set.
+ */
+static void mp_cap_test_shares(struct kunit *test)
+{
+	struct mp_test_ctx *ctx = test->priv;
+	const unsigned int cap = 4 * PP_ALLOC_CACHE_REFILL;
+	struct mp_cap_params p = { .cap = cap };
+	struct page_pool *pool[2];
+	struct mp_cap_binding *b;
+	struct page **pages[2];
+	unsigned int n[2], q;
+	int err = 0;
+
+	KUNIT_EXPECT_EQ(test, mp_cap_share(cap, 2), cap / 2);
+	KUNIT_EXPECT_EQ(test, mp_cap_share(cap, 0), cap);
+	KUNIT_EXPECT_EQ(test, mp_cap_check_share(2 * MP_CAP_MIN_PAGES - 1, 2, NULL),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, mp_cap_check_share(2 * MP_CAP_MIN_PAGES, 2, NULL), 0);
+
+	b = mp_cap_binding_create(&p, ctx->dev, NULL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, b);
+	rtnl_lock();
+	for (q = 0; q < 2 && !err; q++)
+		err = mp_cap_bind_queue(b, ctx->dev, q, NULL);
+	rtnl_unlock();
+	mp_cap_binding_put(b);		/* the queues hold it */
+	for (q = 0; q < 2; q++)
+		KUNIT_ASSERT_EQ(test,
+				kunit_add_action_or_reset(test, mp_cap_unbind_action,
+							  __netif_get_rx_queue(ctx->dev, q)),
+				0);
+	KUNIT_ASSERT_EQ(test, err, 0);
+
+	rtnl_lock();
+	KUNIT_EXPECT_EQ(test, mp_cap_test_set(b, 2 * MP_CAP_MIN_PAGES - 1, 0), -EINVAL);
+	rtnl_unlock();
+	KUNIT_EXPECT_EQ(test, mp_cap_stat(b, MP_CAP_STAT_CAP), cap);
+
+	for (q = 0; q < 2; q++) {
+		pages[q] = kunit_kcalloc(test, cap, sizeof(**pages), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, pages[q]);
+		pool[q] = mp_test_pool(test, ctx->dev, q, 0, NULL);
+	}
+	/* the first pool alone stops at its share, with the cap not reached */
+	n[0] = mp_cap_fill(pool[0], pages[0], cap);
+	KUNIT_EXPECT_EQ(test, n[0], cap / 2);
+	KUNIT_EXPECT_EQ(test, mp_cap_stat(b, MP_CAP_STAT_PAGES_HELD), cap / 2);
+	KUNIT_EXPECT_GE(test, mp_cap_stat(b, MP_CAP_STAT_CAP_HITS), 1);
+	/* the second gets its whole share */
+	n[1] = mp_cap_fill(pool[1], pages[1], cap);
+	KUNIT_EXPECT_EQ(test, n[1], cap / 2);
+	KUNIT_EXPECT_EQ(test, mp_cap_stat(b, MP_CAP_STAT_PAGES_HELD), cap);
+
+	for (q = 0; q < 2; q++) {
+		while (n[q]--)
+			mp_test_free(pool[q], pages[q][n[q]]);
+		mp_test_pool_destroy(test, pool[q]);
+	}
+	for (q = 0; q < 2; q++)
+		mp_cap_test_unbind(test, q);
+	mp_cap_test_done(test);
+}
+
+/* A page that comes back still referenced elsewhere (a pipe after
+ * splice) stays charged, with the binding's own reference, until the
+ * other holder lets go: the cap stays exact.
+ */
+static void mp_cap_test_lost(struct kunit *test)
+{
+	struct mp_test_ctx *ctx = test->priv;
+	struct mp_cap_binding *b;
+	struct page_pool *pool;
+	struct page *page;
+	int i;
+
+	b = mp_cap_test_bind(test, MP_CAP_MIN_PAGES, 0, 1);
+	pool = mp_test_pool(test, ctx->dev, 1, 0, NULL);
+	page = mp_test_alloc(pool);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	get_page(page);				/* another holder */
+	mp_test_free(pool, page);		/* refcount 2: released */
+	KUNIT_EXPECT_EQ(test, mp_cap_stat(b, MP_CAP_STAT_PAGES_LOST), 1);
+	KUNIT_EXPECT_EQ(test, mp_cap_stat(b, MP_CAP_STAT_PAGES_INFLIGHT), 0);
+	/* the pool's alloc cache still holds the rest of the refill */
+	KUNIT_EXPECT_EQ(test, mp_cap_stat(b, MP_CAP_STAT_PAGES_HELD),
+			PP_ALLOC_CACHE_REFILL);
+	KUNIT_EXPECT_EQ(test, page_ref_count(page), 2);	/* ours and its */
+	KUNIT_EXPECT_FALSE(test, page_pool_page_is_pp(page));
+
+	put_page(page);				/* the other holder lets go */
+	for (i = 0; i < 30 && mp_cap_stat(b, MP_CAP_STAT_PAGES_LOST); i++)
+		msleep(100);
+	KUNIT_EXPECT_EQ(test, mp_cap_stat(b, MP_CAP_STAT_PAGES_LOST), 0);
+	KUNIT_EXPECT_EQ(test, mp_cap_stat(b, MP_CAP_STAT_PAGES_HELD),
+			PP_ALLOC_CACHE_REFILL - 1);
+
+	mp_test_pool_destroy(test, pool);
+	mp_cap_test_unbind(test, 1);
+	mp_cap_test_done(test);
+}
+
 /* Two queues of a device share its budget. */
 static void mp_cap_test_device_budget(struct kunit *test)
 {
@@ -682,6 +785,8 @@ static void mp_cap_test_trace_shrink(struct kunit *test)
 static struct kunit_case mp_cap_test_cases[] = {
 	KUNIT_CASE_SLOW(mp_cap_test_never_exceeded),
 	KUNIT_CASE(mp_cap_test_watermarks),
+	KUNIT_CASE(mp_cap_test_shares),
+	KUNIT_CASE_SLOW(mp_cap_test_lost),
 	KUNIT_CASE(mp_cap_test_device_budget),
 	KUNIT_CASE(mp_cap_test_live),
 	KUNIT_CASE(mp_cap_test_shrinker),

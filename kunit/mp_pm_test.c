@@ -68,7 +68,6 @@ static const struct file_operations mp_pm_test_fops = {
 	.owner = THIS_MODULE,
 	.open = simple_open,
 	.write = mp_pm_test_write,
-	.llseek = no_llseek,
 };
 
 static int __init mp_pm_test_init(void)

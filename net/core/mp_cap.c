@@ -9,8 +9,11 @@
  * holds: pages in flight (handed to its pools and not back yet, wherever
  * they are: driver ring, pool cache and ring, sockets) and pages in its own
  * cache, together. Every page of a provider pool leaves through
- * release_netmem, so the count is exact. Optionally the cap bindings of a
- * device also share a device budget.
+ * release_netmem, so the count is exact: a page that comes back still
+ * referenced elsewhere (a pipe after splice, TCP zerocopy) stays charged,
+ * with a reference of ours, until its other holders let go (pages-lost; a
+ * worker looks every second). Optionally the cap bindings of a device also
+ * share a device budget.
  *
  * At the cap (or the budget), alloc_netmems hands out nothing: the driver
  * counts an allocation failure and drops, as it does under memory pressure
@@ -35,6 +38,7 @@
  *   mp_cap_lock (mutex)	mp_cap_list and mp_cap_devs writers
  *   binding->lock		the cache (BH; taken alone; trylock in the
  *				shrinker, which walks mp_cap_list under RCU)
+ *   binding->lost's xa_lock	lost pages (BH; taken alone)
  * held, out and the device's held are atomics. Nothing allocates under a
  * spinlock: ring fills allocate with GFP_KERNEL and can enter reclaim,
  * whose shrinker wants the cache lock.
@@ -102,6 +106,16 @@ struct mp_cap_binding {
 	atomic_long_t shrunk;
 	struct mp_cap_dev *cdev;	/* shared budget, or NULL */
 
+	/* pages that came back still referenced elsewhere: pfn -> page, with
+	 * a reference of ours, held (charged) until only ours is left
+	 */
+	struct xarray lost;		/* XA_FLAGS_LOCK_BH */
+	atomic_long_t nr_lost;
+	unsigned long lost_armed;	/* bit 0: lost_work queued, with a
+					 * binding reference
+					 */
+	struct delayed_work lost_work;
+
 	spinlock_t lock;		/* the cache, BH */
 	struct pp_netmem_stack cache;	/* lock */
 
@@ -148,6 +162,7 @@ static const char * const mp_cap_stat_names[MP_CAP_STAT_NUM] = {
 	[MP_CAP_STAT_SHRINKER_PAGES]	= "shrinker-pages",
 	[MP_CAP_STAT_DEVICE_BUDGET]	= "device-budget",
 	[MP_CAP_STAT_DEVICE_HELD]	= "device-held",
+	[MP_CAP_STAT_PAGES_LOST]	= "pages-lost",
 };
 
 /* Allocation resumes below this after the cap stopped it. */
@@ -163,11 +178,15 @@ static unsigned long mp_cap_binding_low(const struct mp_cap_binding *b)
 
 /*** accounting ***/
 
-/* Whether a throttled counter may allocate again; clears the throttle. */
+/* Whether a throttled counter may allocate again; clears the throttle.
+ * @force: below the cap is enough (a pool below its share, see
+ * mp_cap_pool_room()), whatever the low watermark says.
+ */
 static bool mp_cap_below(struct mp_cap_binding *b, bool device, bool *throttled,
-			 long held, unsigned long cap, unsigned long low)
+			 long held, unsigned long cap, unsigned long low,
+			 bool force)
 {
-	if (!READ_ONCE(*throttled))
+	if (!READ_ONCE(*throttled) || (force && held < cap))
 		return held < cap;
 	if (held >= low)
 		return false;
@@ -181,12 +200,13 @@ static bool mp_cap_below(struct mp_cap_binding *b, bool device, bool *throttled,
  */
 static long mp_cap_reserve_one(struct mp_cap_binding *b, bool device,
 			       atomic_long_t *held, bool *throttled,
-			       unsigned long cap, unsigned long low, long want)
+			       unsigned long cap, unsigned long low, long want,
+			       bool force)
 {
 	long now, excess;
 
 	if (!mp_cap_below(b, device, throttled, atomic_long_read(held), cap,
-			  low))
+			  low, force))
 		return 0;
 	now = atomic_long_add_return(want, held);
 	excess = now - (long)cap;
@@ -212,20 +232,25 @@ static void mp_cap_unhold(struct mp_cap_binding *b, long n)
 }
 
 /* Reserve up to @want new pages under the binding's cap and the device's
- * budget. Any context.
+ * budget. A binding of several queues lets a pool below its share take
+ * pages as long as the binding is below the cap: the other pools sit at
+ * their shares and give nothing back, so waiting for the low watermark
+ * would starve it. Any context.
  */
 static long mp_cap_reserve(struct mp_cap_binding *b, long want)
 {
+	bool shared = READ_ONCE(b->mb.nr_queues) > 1;
 	struct mp_cap_dev *cdev = b->cdev;
 	long got, budget;
 
 	got = mp_cap_reserve_one(b, false, &b->held, &b->throttled,
-				 READ_ONCE(b->cap), mp_cap_binding_low(b), want);
+				 READ_ONCE(b->cap), mp_cap_binding_low(b), want,
+				 shared);
 	budget = cdev ? READ_ONCE(cdev->budget) : 0;
 	if (got && budget) {
 		long dev_got = mp_cap_reserve_one(b, true, &cdev->held,
 						  &cdev->throttled, budget,
-						  mp_cap_low(budget), got);
+						  mp_cap_low(budget), got, false);
 
 		atomic_long_sub(got - dev_got, &b->held);
 		got = dev_got;
@@ -283,6 +308,7 @@ void mp_cap_binding_stats(struct mp_cap_binding *binding, u64 *stats)
 	stats[MP_CAP_STAT_SHRINKER_PAGES] = atomic_long_read(&binding->shrunk);
 	stats[MP_CAP_STAT_DEVICE_BUDGET] = cdev ? READ_ONCE(cdev->budget) : 0;
 	stats[MP_CAP_STAT_DEVICE_HELD] = cdev ? atomic_long_read(&cdev->held) : 0;
+	stats[MP_CAP_STAT_PAGES_LOST] = atomic_long_read(&binding->nr_lost);
 }
 EXPORT_SYMBOL_IF_KUNIT(mp_cap_binding_stats);
 
@@ -311,6 +337,38 @@ EXPORT_SYMBOL_IF_KUNIT(mp_cap_pages_held);
 
 /*** hand-out and release ***/
 
+/**
+ * mp_cap_share() - what one pool of a binding may hold at most
+ * @cap: the binding's cap
+ * @queues: the rx queues it serves
+ *
+ * A pool keeps what it was handed recycling in its own alloc cache and
+ * ptr_ring, out of the provider's reach: without a share, the first busy
+ * pool of a binding over several queues takes the whole cap and the others
+ * starve. Each pool may hold the cap divided by the queues.
+ *
+ * Return: the share, in pages.
+ */
+unsigned long mp_cap_share(unsigned long cap, unsigned int queues)
+{
+	return cap / max(queues, 1U);
+}
+EXPORT_SYMBOL_IF_KUNIT(mp_cap_share);
+
+/* What @pool may still take: its share less what it holds (handed to it
+ * and not back: page_pool's own inflight count). NAPI or the pool's
+ * process-context refill, the only writers of the hold count.
+ */
+static unsigned int mp_cap_pool_room(struct mp_cap_binding *b,
+				     struct page_pool *pool)
+{
+	long held = (s32)(pool->pages_state_hold_cnt -
+			  atomic_read(&pool->pages_state_release_cnt));
+	long share = mp_cap_share(READ_ONCE(b->cap), READ_ONCE(b->mb.nr_queues));
+
+	return clamp(share - held, 0L, (long)PP_ALLOC_CACHE_REFILL);
+}
+
 /* Refill @pool's empty alloc cache: cached pages first, then new ones
  * from the page allocator as far as the cap allows. At the cap, nothing:
  * the driver sees an allocation failure. Caller provides safe context,
@@ -318,14 +376,17 @@ EXPORT_SYMBOL_IF_KUNIT(mp_cap_pages_held);
  */
 static netmem_ref mp_cap_alloc_netmems(struct page_pool *pool, gfp_t gfp)
 {
-	const unsigned int want = PP_ALLOC_CACHE_REFILL;
 	struct mp_cap_binding *b = pool->mp_priv;
-	unsigned int i, n, got, cached, refused = 0;
+	unsigned int i, n, got, cached, refused;
 	netmem_ref *cache = pool->alloc.cache;
 	bool bh, capped = false;
+	unsigned int want;
 	int slot = -1;
 	long k;
 
+	want = mp_cap_pool_room(b, pool);
+	refused = PP_ALLOC_CACHE_REFILL - want;
+	capped = refused > 0;
 	bh = pp_policy_lock(&b->lock);
 	n = pp_netmem_stack_pop_bulk(&b->cache, cache, want);
 	pp_policy_unlock(&b->lock, bh);
@@ -333,8 +394,8 @@ static netmem_ref mp_cap_alloc_netmems(struct page_pool *pool, gfp_t gfp)
 
 	if (n < want) {
 		k = mp_cap_reserve(b, want - n);
-		capped = k < want - n;
-		refused = want - n - k;
+		capped |= k < want - n;
+		refused += want - n - k;
 		if (k) {
 			memset(cache + n, 0, k * sizeof(*cache));
 			got = alloc_pages_bulk_array_node(gfp | __GFP_NOWARN,
@@ -377,8 +438,75 @@ static netmem_ref mp_cap_alloc_netmems(struct page_pool *pool, gfp_t gfp)
 	return cache[got - 1];
 }
 
+/*** pages lost to another holder ***/
+
+/* Give back the lost pages whose other holders let go: ours is the only
+ * reference left. Process context (mp_wq), or teardown with @all.
+ */
+static void mp_cap_lost_scan(struct mp_cap_binding *b, bool all)
+{
+	struct page *page;
+	unsigned long pfn;
+
+	xa_for_each(&b->lost, pfn, page) {
+		if (!all && page_ref_count(page) != 1)
+			continue;
+		xa_erase_bh(&b->lost, pfn);
+		put_page(page);
+		atomic_long_dec(&b->nr_lost);
+		mp_cap_unhold(b, 1);
+	}
+}
+
+/* Every second while pages are lost; holds a binding reference while it
+ * is queued (lost_armed).
+ */
+static void mp_cap_lost_work(struct work_struct *work)
+{
+	struct mp_cap_binding *b = container_of(to_delayed_work(work),
+						struct mp_cap_binding,
+						lost_work);
+
+	mp_cap_lost_scan(b, false);
+	if (xa_empty(&b->lost)) {
+		clear_bit(0, &b->lost_armed);
+		smp_mb__after_atomic();
+		/* a page lost meanwhile armed nothing: it saw the bit set */
+		if (xa_empty(&b->lost) || test_and_set_bit(0, &b->lost_armed)) {
+			mp_cap_binding_put(b);
+			return;
+		}
+	}
+	queue_delayed_work(mp_wq, &b->lost_work, HZ);
+}
+
+/* @netmem came back still referenced elsewhere (a pipe after splice, TCP
+ * zerocopy): keep a reference and keep it charged until the other holders
+ * let go, so that the cap stays exact. Softirq, or process context with
+ * BH enabled. False if it cannot be tracked (no memory): it is then
+ * uncharged and let go, as before.
+ */
+static bool mp_cap_hold_lost(struct mp_cap_binding *b, netmem_ref netmem)
+{
+	struct page *page = netmem_to_page(netmem);
+
+	get_page(page);
+	if (xa_err(xa_store_bh(&b->lost, page_to_pfn(page), page,
+			       GFP_ATOMIC | __GFP_NOWARN))) {
+		put_page(page);
+		return false;
+	}
+	atomic_long_inc(&b->nr_lost);
+	if (!test_and_set_bit(0, &b->lost_armed)) {
+		mp_binding_get(&b->mb);
+		queue_delayed_work(mp_wq, &b->lost_work, HZ);
+	}
+	return true;
+}
+
 /* A page leaves @pool. Softirq, or process context with BH enabled. Return
- * true when page_pool should put it: it goes back to the page allocator.
+ * true when page_pool should put it: it goes back to the page allocator,
+ * or, lost to another holder, stays with the reference we took.
  */
 static bool mp_cap_release_netmem(struct page_pool *pool, netmem_ref netmem)
 {
@@ -389,8 +517,10 @@ static bool mp_cap_release_netmem(struct page_pool *pool, netmem_ref netmem)
 	if (pool->dma_map)
 		mp_dma_unmap_page(&b->dma, pool, netmem_to_page(netmem));
 
-	if (likely(netmem_ref_count(netmem) == 1 &&
-		   !netmem_is_pfmemalloc(netmem) && mp_cap_keep(b))) {
+	if (unlikely(netmem_ref_count(netmem) != 1)) {
+		if (mp_cap_hold_lost(b, netmem))
+			return true;
+	} else if (likely(!netmem_is_pfmemalloc(netmem) && mp_cap_keep(b))) {
 		page_pool_clear_pp_info(netmem);
 		bh = pp_policy_lock(&b->lock);
 		kept = pp_netmem_stack_push(&b->cache, netmem);
@@ -598,7 +728,13 @@ static void mp_cap_binding_free(struct mp_cap_binding *b)
 	list_del_rcu(&b->node);
 	mutex_unlock(&mp_cap_lock);
 
-	/* no pool is left: what the binding holds is its cache */
+	/* no pool is left: what the binding holds is its cache, and lost
+	 * pages only if the binding goes before they came home (an unbound
+	 * binding waits for them: lost_work holds a reference)
+	 */
+	cancel_delayed_work_sync(&b->lost_work);
+	mp_cap_lost_scan(b, true);
+	xa_destroy(&b->lost);
 	while (pp_netmem_stack_pop_bulk(&b->cache, &netmem, 1)) {
 		put_page(netmem_to_page(netmem));
 		mp_cap_unhold(b, 1);
@@ -664,6 +800,37 @@ static int mp_cap_check(const struct mp_cap_params *p,
 }
 
 /**
+ * mp_cap_check_share() - whether a cap leaves each queue enough
+ * @cap: the cap, in pages
+ * @queues: the rx queues the binding serves
+ * @extack: where to say the least cap that does
+ *
+ * Each of a binding's pools may hold its share of the cap (mp_cap_share());
+ * a share below one refill batch would starve the pool.
+ *
+ * Return: 0, or -EINVAL.
+ */
+int mp_cap_check_share(u32 cap, unsigned int queues,
+		       struct netlink_ext_ack *extack)
+{
+	u64 least = (u64)MP_CAP_MIN_PAGES * max(queues, 1U);
+
+	if (cap >= least)
+		return 0;
+	NL_SET_ERR_MSG_FMT(extack,
+			   "a cap of %u pages is too small for %u rx queues: at least %llu (%u a queue)",
+			   cap, queues, least, MP_CAP_MIN_PAGES);
+	return -EINVAL;
+}
+EXPORT_SYMBOL_IF_KUNIT(mp_cap_check_share);
+
+static int mp_cap_check_queues(struct mp_binding *mb, unsigned int n,
+			       struct netlink_ext_ack *extack)
+{
+	return mp_cap_check_share(READ_ONCE(mp_cap_mb(mb)->cap), n, extack);
+}
+
+/**
  * mp_cap_binding_create() - a cap binding for rx queues of @dev
  * @p: the cap, its low watermark and the device budget
  * @dev: the device whose queues it will serve (no reference is taken)
@@ -693,6 +860,8 @@ struct mp_cap_binding *mp_cap_binding_create(const struct mp_cap_params *p,
 	spin_lock_init(&b->lock);
 	mutex_init(&b->mlock);
 	INIT_LIST_HEAD(&b->node);
+	xa_init_flags(&b->lost, XA_FLAGS_LOCK_BH);
+	INIT_DELAYED_WORK(&b->lost_work, mp_cap_lost_work);
 
 	err = mp_binding_init(&b->mb, &mp_cap_type);
 	if (err)
@@ -738,6 +907,9 @@ int mp_cap_set(struct mp_cap_binding *binding, const struct mp_cap_params *p,
 	int err;
 
 	err = mp_cap_check(p, extack);
+	if (err)
+		return err;
+	err = mp_cap_check_share(p->cap, binding->mb.nr_queues, extack);
 	if (err)
 		return err;
 	if (p->device_budget && !binding->cdev) {
@@ -933,6 +1105,7 @@ const struct mp_type mp_cap_type = {
 	.mp_ops		= &mp_cap_ops,
 	.create		= mp_cap_nl_create,
 	.set		= mp_cap_nl_set,
+	.check_queues	= mp_cap_check_queues,
 	.fill		= mp_cap_nl_fill_binding,
 	.free		= mp_cap_type_free,
 };

@@ -31,6 +31,7 @@ static const u16 mp_cap_stat_attrs[MP_CAP_STAT_NUM] = {
 	[MP_CAP_STAT_SHRINKER_PAGES]	= NETDEV_A_MP_CAP_SHRINKER_PAGES,
 	[MP_CAP_STAT_DEVICE_BUDGET]	= NETDEV_A_MP_CAP_DEVICE_BUDGET,
 	[MP_CAP_STAT_DEVICE_HELD]	= NETDEV_A_MP_CAP_DEVICE_HELD,
+	[MP_CAP_STAT_PAGES_LOST]	= NETDEV_A_MP_CAP_PAGES_LOST,
 };
 
 /* Parse a request's mp-cap nest over @p; counters are never asked for. */

@@ -318,7 +318,8 @@ int mp_binding_bind_queue(struct mp_binding *mb, struct net_device *dev,
 		return err;
 	}
 	mp_binding_get(mb);
-	mb->nr_queues++;
+	/* read locklessly by the memory cap's per-pool share */
+	WRITE_ONCE(mb->nr_queues, mb->nr_queues + 1);
 	mb->dev = dev;
 	mb->net = dev_net(dev);
 	rxq->mp_params.mp_priv = mb;
@@ -342,7 +343,8 @@ void mp_binding_unbind_queue(struct netdev_rx_queue *rxq)
 	xa_erase(&mb->queues, get_netdev_rx_queue_index(rxq));
 	rxq->mp_params.mp_priv = NULL;
 	rxq->mp_params.mp_ops = NULL;
-	if (!--mb->nr_queues) {
+	WRITE_ONCE(mb->nr_queues, mb->nr_queues - 1);
+	if (!mb->nr_queues) {
 		mb->dev = NULL;
 		mb->net = NULL;
 	}

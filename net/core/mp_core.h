@@ -42,6 +42,8 @@ extern struct workqueue_struct *mp_wq;
  * @set:	change a live binding from the @nest of a set request, and
  *		give back what it can when @trim; RTNL held. Nothing changes
  *		on error.
+ * @check_queues: optional; whether the binding can serve @n rx queues
+ *		(mp-bind, before they are bound); RTNL held. Sets @extack.
  * @fill:	add the @nest of parameters and counters to a message
  * @free:	the last reference is gone: give everything back; process
  *		context (mp_wq)
@@ -56,6 +58,8 @@ struct mp_type {
 				     struct netlink_ext_ack *extack);
 	int (*set)(struct mp_binding *mb, const struct nlattr *nest,
 		   bool trim, struct netlink_ext_ack *extack);
+	int (*check_queues)(struct mp_binding *mb, unsigned int n,
+			    struct netlink_ext_ack *extack);
 	int (*fill)(struct mp_binding *mb, struct sk_buff *rsp);
 	void (*free)(struct mp_binding *mb);
 };

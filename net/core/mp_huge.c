@@ -390,6 +390,13 @@ static noinline struct page *mp_huge_alloc_block(int nid, gfp_t gfp)
 	if (should_fail(&mp_huge_fail_block, SZ_2M))
 		return NULL;
 #endif
+	/* Node-local only: page_pool waives every page of another node
+	 * (page_pool_refill_alloc_cache()), so a remote block would churn
+	 * through release_netmem page by page. Without one, the binding
+	 * serves node-local order-0 pages and counts a grow failure.
+	 */
+	if (nid != NUMA_NO_NODE)
+		gfp |= __GFP_THISNODE;
 	return alloc_pages_node(nid, (gfp | __GFP_NOWARN) & ~__GFP_COMP,
 				MP_HUGE_ORDER);
 }

@@ -139,7 +139,8 @@ struct mp_binding *mp_huge_nl_create(struct net_device *dev,
 	struct mp_huge_params p = { .nid = dev_to_node(&dev->dev) };
 	struct mp_huge_binding *b;
 	struct mp_defaults d;
-	int err, nid;
+	u32 nid;
+	int err;
 
 	mp_defaults_get(dev_net(dev), &d);
 	p.blocks = d.huge_blocks;
@@ -167,8 +168,9 @@ struct mp_binding *mp_huge_nl_create(struct net_device *dev,
 		if (err)
 			return ERR_PTR(err);
 		if (tb[NETDEV_A_MP_HUGE_NID]) {
+			/* unsigned: a node id is never negative */
 			nid = nla_get_u32(tb[NETDEV_A_MP_HUGE_NID]);
-			if (nid >= MAX_NUMNODES || !node_online(nid)) {
+			if (nid >= nr_node_ids || !node_online(nid)) {
 				NL_SET_ERR_MSG_ATTR(extack, tb[NETDEV_A_MP_HUGE_NID],
 						    "NUMA node is not online");
 				return ERR_PTR(-EINVAL);

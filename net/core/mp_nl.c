@@ -201,7 +201,11 @@ static int mp_nl_restart(struct net_device *dev, u32 idx)
 {
 	int err;
 
-	if (!netif_running(dev) || !dev->queue_mgmt_ops)
+	/* A queue past the channel count (ethtool -L shrank it while bound)
+	 * has no ring to restart: it takes the binding when it comes back.
+	 */
+	if (!netif_running(dev) || !dev->queue_mgmt_ops ||
+	    idx >= dev->real_num_rx_queues)
 		return 0;
 	err = netdev_rx_queue_restart(dev, idx);
 	return err ?: 1;
@@ -284,6 +288,38 @@ static int mp_nl_parse_queues(struct net_device *dev, struct genl_info *info,
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* The queues of a bind request, checked, with what each has now, in a new
+ * array @q of @n (kfree() it, also on error). The device must still be
+ * registered in the request's namespace: a binding is made with that
+ * namespace's defaults and seen there. RTNL held.
+ */
+static int mp_nl_queues(struct net_device *dev, struct genl_info *info,
+			struct mp_nl_queue **q, unsigned int *n)
+{
+	struct nlattr *ifindex = info->attrs[NETDEV_A_MP_BINDING_IFINDEX];
+	int err;
+
+	ASSERT_RTNL();
+	*n = 0;
+	*q = NULL;
+	if (dev->reg_state != NETREG_REGISTERED) {
+		NL_SET_ERR_MSG_ATTR(info->extack, ifindex, "the device is going away");
+		return -ENODEV;
+	}
+	if (!net_eq(dev_net(dev), genl_info_net(info))) {
+		NL_SET_ERR_MSG_ATTR(info->extack, ifindex,
+				    "the device moved to another namespace");
+		return -ENODEV;
+	}
+	*q = kcalloc(dev->real_num_rx_queues, sizeof(**q), GFP_KERNEL);
+	if (!*q)
+		return -ENOMEM;
+	err = mp_nl_parse_queues(dev, info, *q, n);
+	if (err)
+		*n = 0;
+	return err;
 }
 
 /* Bind the checked queues of @q to @mb and restart them: all or none. */
@@ -384,6 +420,18 @@ int netdev_nl_mp_bind_doit(struct sk_buff *skb, struct genl_info *info)
 		goto free_rsp;
 	}
 
+	/* Refuse bad queues before reserving anything: a refused request
+	 * must not have pinned and given back up to 1 GiB on the way.
+	 */
+	rtnl_lock();
+	err = mp_nl_queues(dev, info, &q, &n);
+	rtnl_unlock();
+	kfree(q);
+	q = NULL;
+	n = 0;
+	if (err)
+		goto free_rsp;
+
 	/* The huge pages are reserved here, outside RTNL: that may take long. */
 	mb = type->create(dev, info->attrs[type->nest], extack);
 	if (IS_ERR(mb)) {
@@ -392,19 +440,14 @@ int netdev_nl_mp_bind_doit(struct sk_buff *skb, struct genl_info *info)
 		goto free_rsp;
 	}
 
+	/* The device may have changed meanwhile: check it all again. */
 	rtnl_lock();
-	if (dev->reg_state != NETREG_REGISTERED) {
-		NL_SET_ERR_MSG_ATTR(extack, info->attrs[NETDEV_A_MP_BINDING_IFINDEX],
-				    "the device is going away");
-		err = -ENODEV;
-		goto unlock;
+	err = mp_nl_queues(dev, info, &q, &n);
+	if (!err && mb->type->check_queues) {
+		err = mb->type->check_queues(mb, n, extack);
+		if (err)
+			NL_SET_BAD_ATTR(extack, info->attrs[type->nest]);
 	}
-	q = kcalloc(dev->real_num_rx_queues, sizeof(*q), GFP_KERNEL);
-	if (!q) {
-		err = -ENOMEM;
-		goto unlock;
-	}
-	err = mp_nl_parse_queues(dev, info, q, &n);
 	if (err) {
 		n = 0;
 		goto unlock;

@@ -355,6 +355,7 @@ static void show_cap(const struct netdev_mp_cap *c)
 	field("cap-hits", c->_present.cap_hits, c->cap_hits);
 	field("shrinker-pages", c->_present.shrinker_pages, c->shrinker_pages);
 	field("device-held", c->_present.device_held, c->device_held);
+	field("pages-lost", c->_present.pages_lost, c->pages_lost);
 }
 
 /*

@@ -90,6 +90,15 @@ for i in r.get("intervals", []):
     print(int(i["sum"]["bytes"]))' "$HP_TMP/c$1.json"
 }
 
+# summary Q: how stream Q ended, as iperf3 says
+summary() {
+	/usr/bin/python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))
+s = r.get("end", {}).get("sum_sent", {})
+print("error:", r.get("error", "none"), "seconds:", s.get("seconds"),
+      "bytes:", s.get("bytes"))' "$HP_TMP/c$1.json" 2>&1 | head -n 3
+}
+
 # every stream sent something in every interval, and had intervals
 progress() {
 	local q n zero bad=0
@@ -97,7 +106,7 @@ progress() {
 		n=$(intervals "$q" | wc -l)
 		zero=$(intervals "$q" | grep -c '^0$')
 		hp_log "stream $q (queue $q): $n intervals, $zero without a byte:" \
-			"$(intervals "$q" | tr '\n' ' ')"
+			"$(intervals "$q" | tr '\n' ' '); $(summary "$q")"
 		((n >= SECS / 2 && zero == 0)) || bad=1
 	done
 	return $bad

@@ -30,7 +30,7 @@ suspend_resume() { echo "$HP_NIC_RX" > $PM_TEST; }
 main() {
 	local mark before after
 	hp_require_root
-	modprobe mp_pm_test || hp_fail_all "modprobe mp_pm_test (CONFIG_PAGE_POOL_MP_PM_TEST)"
+	"$HP_TOP/scripts/vm-modprobe.sh" mp_pm_test || hp_fail_all "modprobe mp_pm_test (CONFIG_PAGE_POOL_MP_PM_TEST)"
 	hp_cleanup_add module "rmmod mp_pm_test"
 	hp_plan 7
 	hp_sysctl_default net.core.mp_default=huge net.core.mp_huge_blocks=1 \

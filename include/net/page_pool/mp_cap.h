@@ -15,7 +15,7 @@ struct net_device;
 struct netdev_rx_queue;
 struct netlink_ext_ack;
 
-/* Caps below one refill batch would starve a pool: refused. */
+/* Caps below one refill batch a queue would starve a pool: refused. */
 #define MP_CAP_MIN_PAGES	64
 #define MP_CAP_MAX_PAGES	(1U << 24)
 
@@ -52,6 +52,8 @@ struct mp_cap_params {
  *				(cumulative)
  * @MP_CAP_STAT_DEVICE_BUDGET:	the device's shared budget, 0 if none
  * @MP_CAP_STAT_DEVICE_HELD:	pages the device's cap bindings hold
+ * @MP_CAP_STAT_PAGES_LOST:	of the pages held, those that came back still
+ *				referenced elsewhere, charged until let go
  * @MP_CAP_STAT_NUM:		number of counters
  */
 enum mp_cap_stat {
@@ -66,6 +68,7 @@ enum mp_cap_stat {
 	MP_CAP_STAT_SHRINKER_PAGES,
 	MP_CAP_STAT_DEVICE_BUDGET,
 	MP_CAP_STAT_DEVICE_HELD,
+	MP_CAP_STAT_PAGES_LOST,
 	MP_CAP_STAT_NUM
 };
 
@@ -96,6 +99,9 @@ void mp_cap_binding_stats(struct mp_cap_binding *binding, u64 *stats);
 u32 mp_cap_binding_id(const struct mp_cap_binding *binding);
 u32 mp_cap_binding_default_gen(const struct mp_cap_binding *binding);
 unsigned long mp_cap_pages_held(void);
+unsigned long mp_cap_share(unsigned long cap, unsigned int queues);
+int mp_cap_check_share(u32 cap, unsigned int queues,
+		       struct netlink_ext_ack *extack);
 unsigned long mp_cap_shrink(unsigned long nr);
 void mp_cap_flush(void);
 
