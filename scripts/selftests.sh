@@ -127,6 +127,7 @@ main() {
 	--boots) echo "${BOOTS[*]}"; return 0 ;;
 	--unlisted) unlisted; return 0 ;;
 	--long) LONG=1; shift ;;
+	--boot) ;;
 	-*) usage ;;
 	esac
 	mkdir -p "$RESULTS"
