@@ -44,7 +44,37 @@ uninject() {
 	hp_cleanup_drop inject
 }
 
-bindings_of_vb() { hp show vb 2>/dev/null | grep -c '^binding ' || true; }
+# the bindings of vb as the tool lists them over netlink; "unknown" (and
+# a failure) when the tool fails, so that no comparison of counts passes
+bindings_of_vb() {
+	local out
+	out=$(hp show vb 2>&1) || { echo unknown; return 1; }
+	grep -c '^binding ' <<< "$out" || true
+}
+
+# no_binding_on_vb: the device still exists, and neither netlink nor
+# either provider's debugfs lists a binding of it. Deleting the device
+# unbinds whatever is left, so this is asked before.
+no_binding_on_vb() {
+	local n debugfs
+	n=$(bindings_of_vb)
+	debugfs=$(cat "$HP_DEBUGFS/bindings" "$HP_CAP_DEBUGFS/bindings" | grep -c ' dev=vb ')
+	hp_log "bindings of vb: $n listed by hugepool show, $debugfs in debugfs"
+	[[ $n == 0 && $debugfs == 0 ]] && return 0
+	hp show vb 2>&1 | hp_dump -
+	grep ' dev=vb ' "$HP_DEBUGFS/bindings" "$HP_CAP_DEBUGFS/bindings" | hp_dump -
+	return 1
+}
+
+# no_binding: neither provider holds a binding, draining ones included
+no_binding() {
+	! cat "$HP_DEBUGFS/bindings" "$HP_CAP_DEBUGFS/bindings" | grep -q '^id='
+}
+
+# the iperf3 server of traffic() listens on port 5201 (0x1451)
+listening() {
+	ip netns exec "$HP_NSB" grep -qs ':1451 0\+:0000 0A' /proc/net/tcp /proc/net/tcp6
+}
 
 # XDP off on the receiver: its pools go; pages an skb holds on an idle
 # CPU's defer list come home once that CPU receives
@@ -60,21 +90,22 @@ counter() { hp_binding_sum vb "$1"; }
 
 traffic() {
 	ip netns exec "$HP_NSB" iperf3 -s -1 -D -B 10.94.0.2
-	sleep 0.5
+	hp_until $((SECONDS + 10)) listening || hp_log "the iperf3 server does not listen"
 	ip netns exec "$HP_NSA" iperf3 -c 10.94.0.2 -t "$1" -P 4 > /dev/null 2>&1
 }
 
 # refused SITE ERRNO TEXT COMMAND...: with SITE failing, the command fails
 # with TEXT and leaves no binding; then it works again
 refused() {
-	local site=$1 err=$2 text=$3 out rc=0 n0
+	local site=$1 err=$2 text=$3 out rc=0 n0 n1
 	shift 3
 	n0=$(bindings_of_vb)
 	inject "$site" "$err" || { hp_not_ok "$site: injected"; return; }
 	out=$("$@" 2>&1) || rc=$?
 	uninject
-	hp_log "$site: $out"
-	if [[ $rc != 0 && $out == *"$text"* && $(bindings_of_vb) == "$n0" ]]; then
+	n1=$(bindings_of_vb)
+	hp_log "$site: $out (bindings of vb: $n0 before, $n1 after)"
+	if [[ $rc != 0 && $out == *"$text"* && $n1 =~ ^[0-9]+$ && $n1 == "$n0" ]]; then
 		hp_ok "$site fails: refused cleanly ($text), nothing bound"
 	else
 		hp_not_ok "$site fails: refused cleanly ($text), nothing bound (rc $rc)"
@@ -188,26 +219,31 @@ sweep_refills() {
 	hp unbind "$id"
 }
 
+# timed STEP...: run it, and say how long it took
+timed() {
+	local start=$SECONDS
+	"$@"
+	hp_log "$1: $((SECONDS - start)) s"
+}
+
 main() {
 	hp_require_root
 	[[ -d $FF && -d $FS && -d $FPA ]] ||
 		hp_fail_all "fail_function, failslab or fail_page_alloc missing from debugfs"
 	[[ -x $HUGEPOOL ]] || hp_fail_all "no $HUGEPOOL: run scripts/build-tools.sh"
-	hp_plan 20
+	hp_plan 21
 	hp_kmemleak_clear
 	hp_sysctl_default net.core.mp_default=none
 	hp_veth_pair 10.94.0 4 xdp || hp_fail_all "no veth pair"
-	sweep_functions
-	if [[ $(bindings_of_vb) != 0 ]]; then
-		hp_log "bindings left by the function sweep:"
-		hp show vb 2>&1 | hp_dump -
-	fi
-	sweep_allocations "hugepage, percpu" '{"type": "huge", "blocks": 1, "policy": "percpu"}'
-	sweep_allocations "memory cap" '{"type": "cap", "cap": 256}'
-	sweep_refills
+	timed sweep_functions
+	timed sweep_allocations "hugepage, percpu" '{"type": "huge", "blocks": 1, "policy": "percpu"}'
+	timed sweep_allocations "memory cap" '{"type": "cap", "cap": 256}'
+	timed sweep_refills
+	hp_check "no binding left on vb by the sweeps, with vb still there" no_binding_on_vb
 	hp_veth_del
-	hp_check "no binding left" test "$(hp_bindings | grep -c '^id=')" == 0
-	hp_check "every huge page back" hp_wait 60 hp_no_blocks
+	hp_check "no binding left once vb is gone, draining ones included" \
+		hp_until $((SECONDS + 60)) no_binding
+	hp_check "every huge page back" hp_until $((SECONDS + 60)) hp_no_blocks
 	hp_check "kmemleak: nothing new" hp_kmemleak_none
 	hp_done
 }
