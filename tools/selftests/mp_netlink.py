@@ -21,10 +21,15 @@ build/tools/hugepool (the C tool on YNL's C library):
  - every refusal carries its errno and an extack naming the attribute,
    and changes nothing; without CAP_NET_ADMIN only get and dump work;
  - a receiver that stalls and resumes makes pages come back in bursts
-   that the policies park: trims are asked for per huge page given back,
-   not per park.
+   that a budget of one page parks: trims are asked for per huge page
+   given back, not per park, they do give huge pages back, and once every
+   page is home only the huge page holding the kept page stays.
 
-usage: mp_netlink.py       (as root, in the guest of scripts/vm.sh)
+Waits are for their condition (traffic through the device, sockets full
+or read, the iperf3 server listening), each bounded by wall-clock time.
+
+usage: mp_netlink.py [long]   (as root, in the guest of scripts/vm.sh; long:
+                              make check-long's repetitions too)
        HP_CASES=case,... mp_netlink.py: only those cases
 """
 
@@ -159,12 +164,91 @@ def blocks_held():
 
 
 def wait(cond, secs, what):
-    end = time.time() + secs
-    while time.time() < end:
+    """Poll @cond until it holds, for @secs of wall clock at most (and
+    once more at the end, so that a slow try cannot lose a late success)."""
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
         if cond():
             return
         time.sleep(0.2)
-    raise KsftFailEx(f'timed out waiting for {what}')
+    if not cond():
+        raise KsftFailEx(f'timed out after {secs} s waiting for {what}')
+
+
+def proc_net(ns, name):
+    """/proc/net/@name of namespace @ns, read without a fork (most of a
+    second under TCG): a thread's /proc/thread-self/net is its namespace's."""
+    with in_netns(ns):
+        try:
+            return Path(f'/proc/thread-self/net/{name}').read_text()
+        except FileNotFoundError:
+            return ''
+
+
+RX_BYTES, TX_PACKETS = 0, 9
+
+
+def rx_counter(ns, dev, field=RX_BYTES):
+    """@dev's counter @field of /proc/net/dev in @ns: 0 received bytes,
+    9 sent packets (netdevsim counts only what it sends)."""
+    for line in proc_net(ns, 'dev').splitlines()[2:]:
+        name, _, counters = line.partition(':')
+        if name.strip() == dev:
+            return int(counters.split()[field])
+    raise KsftFailEx(f'no {dev} in {ns}')
+
+
+def wait_rx(ns, dev, nbytes, secs=30):
+    """Traffic flows: @nbytes more arrive on @dev."""
+    start = rx_counter(ns, dev)
+    wait(lambda: rx_counter(ns, dev) - start >= nbytes, secs,
+         f'{nbytes} bytes more into {dev}')
+
+
+TCP_ESTABLISHED, TCP_TIME_WAIT, TCP_LISTEN = 0x01, 0x06, 0x0a
+
+
+def tcp_sockets(ns):
+    """(state, local port, bytes queued to read) of each TCP socket of @ns"""
+    out = []
+    for name in ('tcp', 'tcp6'):
+        for line in proc_net(ns, name).splitlines()[1:]:
+            f = line.split()
+            out.append((int(f[3], 16), int(f[1].rsplit(':', 1)[1], 16),
+                        int(f[4].split(':')[1], 16)))
+    return out
+
+
+def listening(ns, port):
+    return any(st == TCP_LISTEN and p == port for st, p, _ in tcp_sockets(ns))
+
+
+def queued(ns):
+    """What the sockets of @ns hold unread, in bytes."""
+    return sum(q for _, _, q in tcp_sockets(ns))
+
+
+def stalled(ns, nbytes, secs=10):
+    """A stopped receiver's sockets are full: they hold @nbytes unread, or
+    stopped growing for a second (the senders' windows closed). Returns
+    what they hold; not full within @secs is left to the caller's checks."""
+    last, since, end = -1, time.monotonic(), time.monotonic() + secs
+    while time.monotonic() < end:
+        q = queued(ns)
+        if q >= nbytes or (q == last and q and time.monotonic() - since >= 1):
+            break
+        if q != last:
+            last, since = q, time.monotonic()
+        time.sleep(0.2)
+    q = queued(ns)
+    ksft_pr(f'{ns}: {q >> 10} KiB unread')
+    return q
+
+
+def tcp_settled(ns):
+    """No TCP connection of @ns open or closing: what a closing one still
+    queues holds pages."""
+    return all(st in (TCP_LISTEN, TCP_TIME_WAIT) for st, _, _ in tcp_sockets(ns))
 
 
 def flush_defer_lists():
@@ -267,9 +351,19 @@ class Veth:
 
     def iperf(self, secs, streams=4):
         cmd('iperf3 -s -1 -D -B 10.96.0.2', ns=NSB)
-        time.sleep(0.5)
+        wait(lambda: listening(NSB, 5201), 10, 'the iperf3 server listening')
         return cmd(f'iperf3 -c 10.96.0.2 -t {secs} -P {streams} -J', ns=NSA,
                    background=True)
+
+    @staticmethod
+    def stop_traffic(proc):
+        """End the iperf3 of @proc early, both ends killed: the receiver's
+        sockets close, and what they held comes home."""
+        for ns in (NSA, NSB):
+            for pid in cmd(f'ip netns pids {ns}').stdout.split():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(pid), signal.SIGKILL)
+        proc.process(terminate=False, fail=False, timeout=30)
 
     @staticmethod
     def receiver(sig):
@@ -307,10 +401,13 @@ def nsim_bind_active() -> None:
     goes on across the restart; unbind restarts back."""
     n = Nsim()
     f = n.f
+    sent = rx_counter(NSA, n.dev[0], TX_PACKETS)
     ping = cmd('ping -q -i 0.05 -c 200 10.97.0.2', ns=NSA, background=True)
-    time.sleep(1)
+    wait(lambda: rx_counter(NSA, n.dev[0], TX_PACKETS) >= sent + 5, 10,
+         'the first echo requests')
     bid = f.mp_bind({'ifindex': n.ifindex[1], 'type': 'huge', 'queues': rxq([0, 1, 2, 3]),
                      'huge': {'blocks': 1, 'max-blocks': 2, 'policy': 'lifo'}})['id']
+    ksft_true(ping.proc.poll() is None, 'the pings outlast the restart')
     ping.process(terminate=False, fail=False, timeout=60)
     ksft_pr(ping.stdout.strip().splitlines()[-2:])
     ksft_in(' 0% packet loss', ping.stdout, 'traffic went on across the restart')
@@ -398,11 +495,13 @@ def cap_live_change() -> None:
                        'cap': {'cap': 8192}})['id']
     v.xdp(False)        # new pools, drawing from the binding
     v.xdp()
-    proc = v.iperf(20)
-    time.sleep(2)
-    # the receiver stops reading: its sockets hold the pages
+    proc = v.iperf(10)
+    wait_rx(NSB, 'vb', 4 << 20)
+    # the receiver stops reading: its sockets hold the pages, more than
+    # the new cap's worth (64 pages hold at most 256 KiB) once they are
+    # full, which new pools must then be refused for
     Veth.receiver('STOP')
-    time.sleep(3)
+    stalled(NSB, 1 << 20)
     held = stat(v.f, bid, 'pages-held')
     hits = stat(v.f, bid, 'cap-hits')
     tool(f'set {bid} cap 64', ns=NSB)
@@ -451,7 +550,7 @@ def policy_live_change() -> None:
     ksft_ge(kept, 1, 'budget 2048: the store kept pages')
     v.xdp()
     proc = v.iperf(4)
-    time.sleep(1)
+    wait_rx(NSB, 'vb', 1 << 20)
     v.f.mp_binding_set({'id': bid, 'huge': {'policy-params': {'budget': 0}}})
     ksft_ge(Veth.received(proc), 1 << 20, 'traffic went on across the change')
     ksft_eq(v.f.mp_binding_get({'id': bid})['huge']['policy-params']['budget'], 0,
@@ -478,12 +577,16 @@ def veth_unbind_and_delete() -> None:
     v.xdp(False)
     v.xdp()
     proc = v.iperf(6)
-    time.sleep(3)
+    wait_rx(NSB, 'vb', 4 << 20)
     tool(f'unbind {a}', ns=NSB)
+    ksft_true(proc.proc.poll() is None, 'unbound while the traffic runs')
     ksft_ge(Veth.received(proc), 1 << 20, 'traffic went on across the unbind')
     ksft_true(a not in bindings(v.f) or 'ifindex' not in bindings(v.f)[a],
               'unbound: no longer configuration')
-    cmd('sleep 2')
+    # the device goes with its connections closed (what a closing one
+    # still holds is not what this case is about)
+    with contextlib.suppress(KsftFailEx):
+        wait(lambda: tcp_settled(NSA) and tcp_settled(NSB), 30, 'TCP settled')
     Veth.delete(NSA)
     Veth.delete(NSB)
     wait(lambda: blocks_held() == 0, 60, 'every huge page back')
@@ -500,8 +603,12 @@ def notifications() -> None:
     bid = tool('bind vb 0 cap 128', ns=NSB).stdout.split()[0]
     tool(f'set {bid} cap 256', ns=NSB)
     tool(f'unbind {bid}', ns=NSB)
-    time.sleep(0.5)
-    listener.check_ntf()
+
+    def heard():
+        listener.check_ntf()
+        return len(listener.async_msg_queue) >= 3
+    with contextlib.suppress(KsftFailEx):
+        wait(heard, 10, 'three notifications')
     names = [m['name'] for m in listener.async_msg_queue]
     ksft_pr(f'heard: {names}')
     ksft_eq(names, ['mp-binding-add-ntf', 'mp-binding-change-ntf', 'mp-binding-del-ntf'],
@@ -619,59 +726,96 @@ def refusals() -> None:
     ksft_eq(blocks_held(), held, 'no huge page reserved')
 
 
-def stalled_receiver_trims() -> None:
-    """A receiver that stalls and resumes: pages pile up in its sockets,
-    then come back in bursts that overflow the pools' rings and reach the
-    provider, where a small budget parks most of them. A trim is asked for
-    only when a huge page is wholly parked, not at every park: each trim
-    gives a huge page back, or nearly."""
+LONG = False        # mp_netlink.py long: make check-long's repetitions
+
+
+def stalled_receiver_trims(policy='budget', params=None) -> None:
+    """A receiver that stalls and resumes: pages pile up in its sockets
+    (the binding grows), then come back in bursts that overflow the pool's
+    ring and reach the provider, where a budget of one page parks nearly
+    all of them. A trim is asked for only when a huge page is wholly
+    parked, not at every park: each trim gives a huge page back, or
+    nearly. Once every page is home, every huge page but those holding
+    the one kept page has gone back.
+
+    One queue takes all the traffic (XPS): the parking binding must see
+    it, which hashing over four queues left to chance."""
+    params = params if params is not None else {'budget': 1}
     v = Veth(4)
+    v.steer(0)
     v.xdp()
-    ids = {}
-    # the policies that park (budget, percpu with a one-magazine depot)
-    # take three of the four queues: six streams all hashed to lifo's one
-    # (CI saw two of three bindings without traffic) is 1 in 4096
-    for policy, params, qs in (('lifo', None, [2]), ('percpu', {'depot': 1}, [1]),
-                               ('budget', {'budget': 16}, [0, 3])):
-        huge = {'blocks': 1, 'max-blocks': 4, 'policy': policy}
-        if params:
-            huge['policy-params'] = params
-        ids[policy] = v.f.mp_bind({'ifindex': v.ifindex, 'type': 'huge',
-                                   'queues': rxq(qs), 'huge': huge})['id']
-    v.xdp(False)
+    bid = v.f.mp_bind({'ifindex': v.ifindex, 'type': 'huge', 'queues': rxq([0]),
+                       'huge': {'blocks': 1, 'max-blocks': 4, 'policy': policy,
+                                'policy-params': params}})['id']
+    v.xdp(False)        # new pools, drawing from the binding
     v.xdp()
-    before = {p: v.f.mp_binding_get({'id': b})['huge'] for p, b in ids.items()}
-    def parked():
-        return v.f.mp_binding_get({'id': ids['budget']})['huge']['parks'] > \
-            before['budget']['parks']
-    # Stall and resume until a burst overflowed a ring into the provider:
-    # five rounds do under an idle guest, a loaded one may need more. The
-    # traffic outlasts the seventh round (1 + 7 x 2.5 s, and the commands'
-    # own time, most of a second each under TCG): the receiver is never
-    # stopped with its sender done.
-    proc = v.iperf(40, 6)
-    time.sleep(1)
-    for rounds in range(1, 8):
+
+    def now():
+        return v.f.mp_binding_get({'id': bid})['huge']
+    before = now()
+    # Stall and resume until a burst overflowed the ring into the provider
+    # after the binding grew: two rounds at least, more if the bursts have
+    # not parked yet; long: seven. The traffic outlasts the rounds, which
+    # a deadline bounds, and is ended with them.
+    rounds, least, peak = 0, 7 if LONG else 2, before['blocks']
+    start = rx_counter(NSB, 'vb')
+    proc = v.iperf(120, 6)
+    wait_rx(NSB, 'vb', 4 << 20)
+    end = time.monotonic() + 90
+    while True:
+        rounds += 1
         Veth.receiver('STOP')
-        time.sleep(1.5)
+        held = stalled(NSB, 8 << 20, 5)
+        peak = max(peak, now()['blocks'])
         Veth.receiver('CONT')
-        time.sleep(1)
-        if rounds >= 5 and parked():
+        # the receiver read what its sockets held: those pages came back
+        with contextlib.suppress(KsftFailEx):
+            wait(lambda: queued(NSB) <= held // 4, 10, 'the sockets read')
+        b = now()
+        if rounds >= least and b['parks'] > before['parks'] and peak >= 2:
             break
-    ksft_pr(f'{rounds} stalls')
-    got = Veth.received(proc)
-    parks = 0
-    for p, b in ids.items():
-        now = v.f.mp_binding_get({'id': b})['huge']
-        d = {k: now[k] - before[p][k]
-             for k in ('trims', 'parks', 'releases', 'refills', 'blocks-returned')}
-        parks += d['parks']
-        ksft_pr(f'{p}: {d["refills"]} refills, {d["releases"]} releases, '
-                f'{d["parks"]} parks, {d["trims"]} trims, '
-                f'{d["blocks-returned"]} huge pages returned ({got >> 20} MiB)')
-        ksft_le(d['trims'], d['blocks-returned'] + 2,
-                f'{p}: a trim per huge page given back, not per park')
-    ksft_ge(parks, 1, 'pages were parked: the provider was on the path')
+        if time.monotonic() > end:
+            break
+    Veth.stop_traffic(proc)
+    got = rx_counter(NSB, 'vb') - start
+    v.xdp(False)        # the pools go: every page comes home
+    pages_home(v.f, bid)
+    # the trims the last parks asked for run a tenth of a second later
+    kept = b = None
+
+    def settled():
+        nonlocal b, kept
+        b = now()
+        kept = b['pages-free'] - b['pages-parked']
+        return b['blocks'] <= max(kept, 0)
+    with contextlib.suppress(KsftFailEx):
+        wait(settled, 10, 'every huge page without a kept page back')
+    d = {k: b[k] - before[k] for k in ('trims', 'parks', 'releases', 'refills',
+                                        'blocks-returned')}
+    ksft_pr(f'{policy} {params}, {rounds} stalls, {got >> 20} MiB: {d["refills"]} refills, '
+            f'{d["releases"]} releases, {d["parks"]} parks, {d["trims"]} trims, '
+            f'{d["blocks-returned"]} huge pages returned; huge pages held: '
+            f'{before["blocks"]} before, {peak} at the peak, {b["blocks"]} once home '
+            f'with {kept} pages kept')
+    ksft_ge(d['parks'], 1, 'pages were parked: the provider was on the path')
+    ksft_ge(peak, 2, 'the stalled sockets made the binding grow')
+    ksft_ge(d['trims'], 1, 'parks asked for trims')
+    ksft_ge(d['blocks-returned'], 1, 'the trims gave huge pages back')
+    ksft_le(b['blocks'], kept, 'once home, only huge pages holding a kept page stay')
+    if policy == 'budget' and params.get('budget', 16) < peak:
+        ksft_lt(b['blocks'], peak, 'the huge pages held went down from the peak')
+    # A trim that finds its huge page taken again (a refill between the
+    # park and the trim) gives nothing back: two of those are allowed. A
+    # trim per park would pass that only with few parks: there must be
+    # more parks than that allowance.
+    ksft_ge(d['parks'], d['blocks-returned'] + 3, 'more parks than huge pages given back')
+    ksft_le(d['trims'], d['blocks-returned'] + 2, 'a trim per huge page given back, not per park')
+
+
+def stalled_receiver_trims_percpu() -> None:
+    """The same with the per-CPU policy and a one-magazine depot
+    (make check-long: the trim is the provider's, whatever policy parks)."""
+    stalled_receiver_trims('percpu', {'depot': 1})
 
 
 CASE_SECS = 300
@@ -686,16 +830,20 @@ def bounded(case):
             raise TimeoutError(f'{case.__name__} still running after {CASE_SECS} s')
         old = signal.signal(signal.SIGALRM, expired)
         signal.alarm(CASE_SECS)
+        start = time.monotonic()
         try:
             case()
         finally:
             signal.alarm(0)
             signal.signal(signal.SIGALRM, old)
+            ksft_pr(f'{case.__name__}: {time.monotonic() - start:.0f} s')
     run.__name__ = case.__name__
     return run
 
 
 def main() -> None:
+    global LONG     # pylint: disable=global-statement
+    LONG = sys.argv[1:] == ['long']
     if os.geteuid():
         print('KTAP version 1\n1..0 # SKIP needs root')
         sys.exit(4)
@@ -706,6 +854,8 @@ def main() -> None:
     cases = [nsim_bind_active, nsim_restart_fails, veth_pending_then_active,
              cap_live_change, policy_live_change, veth_unbind_and_delete,
              notifications, dump_spans_messages, refusals, stalled_receiver_trims]
+    if LONG:
+        cases.append(stalled_receiver_trims_percpu)
     # HP_CASES=a,b: only those (a developer's shortcut)
     if os.environ.get('HP_CASES'):
         cases = [c for c in cases if c.__name__ in os.environ['HP_CASES'].split(',')]
