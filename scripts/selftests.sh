@@ -34,7 +34,7 @@ declare -A TESTS=(
 		sysctl_input@300 nl_fuzz@600 netns_limit@300 fault_sweep@900 mp_edges@300 cap_share@300"
 	[lowmem]="cap_lowmem@400"
 	[numa]="numa_rx@400"
-	[trace]="trace_tools@1200 hugeadm_scarcity@400 frag_compact@400"
+	[trace]="trace_tools@1200 hugeadm_scarcity@900 frag_compact@400"
 	[nic]="vmxnet3_rx:none@400 vmxnet3_rx:lifo@400 vmxnet3_rx:percpu@400
 		vmxnet3_rx:budget@400 vmxnet3_rx:cap@400 nic_suspend@300"
 )
@@ -68,7 +68,8 @@ boot() {
 		secs=$((secs + $(limit "$t")))
 	done
 	secs=$(vm_timeout "$secs")
-	log "VM ${name:-selftests} ($mem MiB${opts[*]:+ ${opts[*]}}, ${secs}s at most): ${*%@*}"
+	log "VM ${name:-selftests} ($mem MiB${opts[*]:+ ${opts[*]}}, ${secs}s at most):" \
+		"$(printf '%s\n' "$@" | sed 's/@.*//' | tr '\n' ' ')"
 	"$TOP/scripts/vm.sh" -m "$mem" "${opts[@]}" -t "$secs" -o "$out" -- \
 		tools/selftests/run.sh --until $((secs - 150)) "$out/ktap" "$@" || rc=$?
 	cp "$out/console.log" "$RESULTS/selftests${name:+-$name}.log" || rc=1
@@ -88,8 +89,11 @@ boot() {
 
 # run_boot NAME: the boot of that name
 run_boot() {
-	local tests
-	read -ra tests <<< "${TESTS[$1]} ${LONG:+${LONG_TESTS[$1]:-}}"
+	local -a tests
+	# the lists span lines: split on any white space (no globs in them)
+	local -
+	set -f
+	tests=(${TESTS[$1]} ${LONG:+${LONG_TESTS[$1]:-}})
 	boot "$1" "${MEM[$1]}" "${OPTS[$1]}" "${tests[@]}"
 }
 
