@@ -270,6 +270,22 @@ static void mp_cap_test_shares(struct kunit *test)
 			mp_test_free(pool[q], pages[q][n[q]]);
 		mp_test_pool_destroy(test, pool[q]);
 	}
+	KUNIT_EXPECT_EQ(test, mp_cap_stat(b, MP_CAP_STAT_PAGES_HELD), 0);
+
+	/* Home below the low watermark, the binding resumes: a new pool's
+	 * refill lifts the throttle, so what comes back is cached again. A
+	 * pool below its share may refill while the binding is throttled,
+	 * which must not keep the binding throttled for good.
+	 */
+	pool[0] = mp_test_pool(test, ctx->dev, 0, 0, NULL);
+	pages[0][0] = mp_test_alloc(pool[0]);
+	KUNIT_ASSERT_NOT_NULL(test, pages[0][0]);
+	mp_test_free(pool[0], pages[0][0]);
+	mp_test_pool_destroy(test, pool[0]);
+	KUNIT_EXPECT_GT(test, mp_cap_stat(b, MP_CAP_STAT_PAGES_CACHED), 0);
+	KUNIT_EXPECT_EQ(test, mp_cap_stat(b, MP_CAP_STAT_PAGES_CACHED),
+			mp_cap_stat(b, MP_CAP_STAT_PAGES_HELD));
+
 	for (q = 0; q < 2; q++)
 		mp_cap_test_unbind(test, q);
 	mp_cap_test_done(test);

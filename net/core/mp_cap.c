@@ -178,18 +178,20 @@ static unsigned long mp_cap_binding_low(const struct mp_cap_binding *b)
 
 /*** accounting ***/
 
-/* Whether a throttled counter may allocate again; clears the throttle.
- * @force: below the cap is enough (a pool below its share, see
- * mp_cap_pool_room()), whatever the low watermark says.
+/* Whether a counter may allocate; a throttled one resumes (the throttle
+ * cleared, traced) once @held is below the low watermark.
+ * @force: below the cap is enough while throttled (a pool below its
+ * share, see mp_cap_pool_room()); the counter resumes below the low
+ * watermark either way.
  */
 static bool mp_cap_below(struct mp_cap_binding *b, bool device, bool *throttled,
 			 long held, unsigned long cap, unsigned long low,
 			 bool force)
 {
-	if (!READ_ONCE(*throttled) || (force && held < cap))
+	if (!READ_ONCE(*throttled))
 		return held < cap;
 	if (held >= low)
-		return false;
+		return force && held < cap;
 	WRITE_ONCE(*throttled, false);
 	trace_mp_cap_throttle(b->mb.id, device, false, held, cap, low);
 	return true;
