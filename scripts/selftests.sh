@@ -90,10 +90,9 @@ boot() {
 # run_boot NAME: the boot of that name
 run_boot() {
 	local -a tests
-	# the lists span lines: split on any white space (no globs in them)
-	local -
-	set -f
-	tests=(${TESTS[$1]} ${LONG:+${LONG_TESTS[$1]:-}})
+	# the lists span lines: split on any white space, no glob expanded
+	# (read's status is 1 at the end of its input)
+	read -r -d '' -a tests <<< "${TESTS[$1]} ${LONG:+${LONG_TESTS[$1]:-}}" || true
 	boot "$1" "${MEM[$1]}" "${OPTS[$1]}" "${tests[@]}"
 }
 
