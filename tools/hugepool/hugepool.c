@@ -43,7 +43,7 @@ static const char * const usage_lines[] = {
 	"unbind ID",
 	"show [DEV]",
 	"queues DEV",
-	"pools DEV",
+	"pools [DEV]",
 	"monitor",
 };
 
@@ -822,12 +822,12 @@ static int do_pools(int argc, char **argv)
 {
 	struct netdev_page_pool_get_list *pools;
 	struct ynl_sock *ys;
-	__u32 ifindex;
+	__u32 ifindex = 0;
 	char napi[24];
 
-	if (argc != 1)
-		return usage_err("pools", argc ? "one DEV only" : "missing DEV");
-	if (parse_dev(argv[0], &ifindex))
+	if (argc > 1)
+		return usage_err("pools", "one DEV only");
+	if (argc && parse_dev(argv[0], &ifindex))
 		return HP_ERR;
 
 	ys = hp_open();
@@ -844,7 +844,8 @@ static int do_pools(int argc, char **argv)
 	ynl_dump_foreach(pools, pp) {
 		const struct netdev_mp_binding_info *mp = &pp->mp_binding;
 
-		if (!pp->_present.ifindex || pp->ifindex != ifindex)
+		/* without DEV every pool, those of devices gone included */
+		if (ifindex && (!pp->_present.ifindex || pp->ifindex != ifindex))
 			continue;
 		snprintf(napi, sizeof(napi), "%llu",
 			 (unsigned long long)pp->napi_id);
