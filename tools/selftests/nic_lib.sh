@@ -12,6 +12,13 @@
 # A netns that goes returns its NICs to the initial one, where they are
 # found again by PCI address: their names follow them, the driver's
 # unbind and bind give them new ones.
+#
+# Also here, for any test with a receiver (app_crash, cap_lowmem, numa_rx
+# and veth_xdp source this file too): page_pool's own view of destroyed
+# pools (hp_pp_*), and an iperf3 server's TCP sockets, read from /proc
+# with bash builtins only (hp_tcp_*: polled, and a fork costs the debug
+# guest under TCG most of a second). Every wait is bounded by wall-clock
+# time.
 
 HP_NIC_VENDOR=0x15ad	# VMware
 HP_NIC_DEVICE=0x07b0	# vmxnet3
@@ -64,7 +71,7 @@ hp_nic_unbind() { echo "$1" > "$HP_NIC_DRIVER/unbind"; }
 # the driver binds again; the NIC gets a netdev in the initial netns
 hp_nic_bind() {
 	echo "$1" > "$HP_NIC_DRIVER/bind" || return 1
-	hp_wait 30 hp_nic_has_netdev - "$1"
+	hp_until $((SECONDS + 30)) hp_nic_has_netdev - "$1"
 }
 
 # hp_nic_identity BDF: the NIC's DMA bypasses the IOMMU (identity domain),
@@ -87,18 +94,20 @@ hp_nic_carrier() {
 # netns has it, into NS as NAME with ADDR/24, up
 hp_nic_move() {
 	local bdf=$1 ns=$2 name=$3 addr=$4 dev
-	hp_wait 30 hp_nic_has_netdev - "$bdf" || { hp_log "$bdf: no netdev"; return 1; }
+	hp_until $((SECONDS + 30)) hp_nic_has_netdev - "$bdf" ||
+		{ hp_log "$bdf: no netdev"; return 1; }
 	dev=$(hp_nic_netdev - "$bdf")
 	ip link set dev "$dev" netns "$ns" || return 1
 	[[ $dev == "$name" ]] || ip -n "$ns" link set dev "$dev" name "$name" || return 1
 	ip -n "$ns" addr add "$addr/24" dev "$name" || return 1
 	ip -n "$ns" link set dev "$name" up || return 1
-	hp_wait 30 hp_nic_carrier "$ns" "$name"
+	hp_until $((SECONDS + 30)) hp_nic_carrier "$ns" "$name"
 }
 
 # the sender reaches the receiver (after a link change: carrier and ARP)
 hp_nic_reachable() {
-	hp_wait 30 ip netns exec "$HP_NSA" ping -q -c 1 -W 1 "$HP_NIC_NET.2" >/dev/null 2>&1
+	hp_until $((SECONDS + 30)) \
+		ip netns exec "$HP_NSA" ping -q -c 1 -W 1 "$HP_NIC_NET.2" >/dev/null 2>&1
 }
 
 # hp_nic_pair NET: the sender in HP_NSA (nica, NET.1), the receiver in
@@ -129,7 +138,7 @@ hp_nic_xdp() {
 	else
 		ip -n "$HP_NSB" link set dev nicb xdpdrv off || return 1
 	fi
-	hp_wait 30 hp_nic_carrier "$HP_NSB" nicb && hp_nic_reachable
+	hp_until $((SECONDS + 30)) hp_nic_carrier "$HP_NSB" nicb && hp_nic_reachable
 }
 
 # Take the pair down the way that leaves no page behind (as hp_veth_del):
@@ -144,7 +153,7 @@ hp_nic_del() {
 	fi
 	hp_netns_del "$HP_NSA"
 	hp_netns_del "$HP_NSB"
-	hp_wait 30 hp_nic_has_netdev - "$HP_NIC_TX"
+	hp_until $((SECONDS + 30)) hp_nic_has_netdev - "$HP_NIC_TX"
 	hp_flush_defer_lists
 }
 
@@ -187,16 +196,81 @@ hp_pp_all_home() {
 	[[ $pools -gt 0 && $now == 0 ]]
 }
 
+# hp_pp_retried MARK: pools were destroyed after MARK, and each has been
+# counted again since (page_pool_release_retry, every second while pages
+# are out) or is gone: the last count of each is no older than a second
+hp_pp_retried() {
+	awk -v mark="$1" '
+		/page_pool_release:/ {
+			if (++n <= mark)
+				next
+			match($0, /page_pool=[0-9a-fx]+/); p = substr($0, RSTART, RLENGTH)
+			match($0, /inflight=-?[0-9]+/); f = substr($0, RSTART + 9, RLENGTH - 9) + 0
+			seen[p]++
+			done[p] = f == 0
+		}
+		END {
+			for (p in seen) {
+				k++
+				if (seen[p] < 2 && !done[p])
+					exit 1
+			}
+			exit k == 0
+		}' "$HP_PP_TRACE/trace"
+}
+
 HP_DMA_DEBUG=/sys/kernel/debug/dma-api
 
 # DMA-API debugging's error count (every error it reported, machine-wide)
 hp_dma_errors() { cat "$HP_DMA_DEBUG/error_count"; }
 
-# hp_dma_mappings BDF [DIR [BYTES]]: mappings DMA-API debugging tracks for
-# the device, of direction DIR (DMA_BIDIRECTIONAL, ...) and size BYTES
+# hp_dma_mappings BDF [DIR [BYTES]]: what DMA-API debugging tracks for the
+# device: without DIR every entry, the driver's coherent allocations (its
+# rings, which an up device keeps) included; with DIR (DMA_BIDIRECTIONAL,
+# ...) the streaming mappings (dma_map_*: rx buffers) of that direction,
+# and of size BYTES
 hp_dma_mappings() {
 	awk -v dev="$1" -v dir="${2:-}" -v len="${3:+$(printf 'L=%x' "$3")}" '
-		$2 == dev && (dir == "" || $0 ~ " " dir " ") &&
+		$2 == dev && (dir == "" || ($3 != "coherent" && $0 ~ " " dir " ")) &&
 		(len == "" || $0 ~ " " len " ") { n++ }
 		END { print n + 0 }' "$HP_DMA_DEBUG/dump"
+}
+
+# hp_tcp_scan PID PORT: the TCP sockets of local port PORT in the netns of
+# process PID (an iperf3 server), from /proc/PID/net/tcp: HP_TCP_LISTEN
+# listening, HP_TCP_EST established, HP_TCP_RXQ the bytes those hold
+# received and not read. Bash builtins only.
+hp_tcp_scan() {
+	local port f q
+	printf -v port '%04X' "$2"
+	HP_TCP_LISTEN=0 HP_TCP_EST=0 HP_TCP_RXQ=0
+	[[ -r /proc/$1/net/tcp ]] || return 0
+	while read -r -a f; do
+		[[ ${f[1]#*:} == "$port" ]] || continue
+		case ${f[3]} in
+		0A) HP_TCP_LISTEN=$((HP_TCP_LISTEN + 1)) ;;
+		01) q=${f[4]#*:}
+		    HP_TCP_EST=$((HP_TCP_EST + 1)) HP_TCP_RXQ=$((HP_TCP_RXQ + 16#$q)) ;;
+		esac
+	done < "/proc/$1/net/tcp"
+}
+
+# hp_tcp_listening PID PORT: process PID's netns listens on PORT
+hp_tcp_listening() { hp_tcp_scan "$1" "$2"; ((HP_TCP_LISTEN > 0)); }
+
+# hp_tcp_holding PID PORT BYTES: the connections to PORT hold at least
+# BYTES received and not read
+hp_tcp_holding() { hp_tcp_scan "$1" "$2"; ((HP_TCP_RXQ >= $3)); }
+
+# hp_iperf_flowing LOG: the iperf3 server writing LOG (-i with
+# --forceflush) reported data received: its streams carry the test, not
+# only connected (a server stopped before it started the test would hold
+# nothing). Bash builtins only.
+hp_iperf_flowing() {
+	local line
+	[[ -r $1 ]] || return 1
+	while IFS= read -r line; do
+		[[ $line == *" sec "*Bytes* ]] && return 0
+	done < "$1"
+	return 1
 }
