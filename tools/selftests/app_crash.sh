@@ -10,74 +10,135 @@
 # bindings held: every huge page back, every capped page released, nothing
 # leaked, no stalled pool (the log scan fails the run on one).
 #
+# While the device is gone and the sockets hold its pages, the provider's
+# own count of pages in flight (its bindings live until the last page is
+# home) must be page_pool's: what page_pool_release counts out of the
+# destroyed pools. After the kill, page_pool must count every page home.
+#
 # Once for the hugepage provider, once for the memory-cap provider.
 #
 # usage: app_crash.sh        (root, hugepool kernel)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/nic_lib.sh"
 
 QUEUES=4
+PORT=5201
+HOLD=$((64 << 10))	# what the frozen sockets must hold, bytes
 
-# Pages a provider handed out that are not home yet, over its bindings
-inflight() {
-	awk '/^id=/ { for (i = 1; i <= NF; i++) {
-		split($i, kv, "="); if (kv[1] == "pages-inflight") s += kv[2] } }
-		END { print s + 0 }' "$1"
+# bindings_of FILE DEV: the ids of DEV's bindings in a provider's debugfs
+bindings_of() {
+	awk -v dev="dev=$2" '$0 ~ "(^| )" dev "( |$)" { sub("id=", "", $1); print $1 }' "$1"
 }
 
-huge_inflight() { inflight "$HP_DEBUGFS/bindings"; }
-cap_inflight() { inflight "$HP_CAP_DEBUGFS/bindings"; }
+# inflight FILE IDS...: the pages those bindings handed out and have not
+# had back. A binding that is gone has none: it is freed with the last of
+# its pools, which page_pool destroys only once none of its pages is out.
+inflight() {
+	local f=$1
+	shift
+	awk -v ids=" $* " '
+		/^id=/ {
+			id = $1; sub("id=", "", id)
+			if (index(ids, " " id " ") == 0)
+				next
+			for (i = 2; i <= NF; i++) {
+				split($i, kv, "="); if (kv[1] == "pages-inflight") s += kv[2] }
+		}
+		END { print s + 0 }' "$f"
+}
 
-cap_none_held() { grep -q '^total pages-held=0$' "$HP_CAP_DEBUGFS/bindings"; }
+# in_sync FILE IDS...: page_pool has counted the destroyed pools again
+# since they were destroyed, and the bindings count what it counts; sets
+# PP_NOW and MP_NOW
+in_sync() {
+	local f=$1
+	shift
+	hp_pp_retried "$MARK" || return 1
+	read -r _ _ PP_NOW <<< "$(hp_pp_released "$MARK")"
+	MP_NOW=$(inflight "$f" "$@")
+	[[ $MP_NOW == "$PP_NOW" ]]
+}
+
+# The receiver listens, then is flooded with QUEUES streams until data
+# arrives; sets SERVER and CLIENT. The server runs iperf3 itself (ip netns
+# exec execs it).
+flood() {
+	local name=$1 log=$HP_TMP/server.log
+	ip netns exec "$HP_NSB" iperf3 -s -1 -B 10.96.0.2 -p $PORT -i 0.5 --forceflush \
+		> "$log" 2>&1 &
+	SERVER=$!
+	hp_cleanup_add "server $name" "kill -9 $SERVER"
+	hp_until $((SECONDS + 30)) hp_tcp_listening "$SERVER" $PORT ||
+		hp_log "$name: the receiver does not listen"
+	ip netns exec "$HP_NSA" iperf3 -c 10.96.0.2 -p $PORT -t 60 -P $QUEUES >/dev/null 2>&1 &
+	CLIENT=$!
+	hp_cleanup_add "client $name" "kill -9 $CLIENT"
+	hp_until $((SECONDS + 30)) hp_iperf_flowing "$log" ||
+		hp_log "$name: no data reached the receiver"
+}
+
+# The receiver's sockets start with 1 MiB of receive buffer each: what a
+# frozen receiver's sockets hold stays in the skbs veth made, page pool
+# pages, rather than being collapsed into copies once a small buffer is
+# full
+receiver_buffers() {
+	ip netns exec "$HP_NSB" sysctl -qw net.ipv4.tcp_rmem="4096 1048576 4194304"
+}
 
 # One run: flood, freeze the receiver, delete the device, kill the
-# receiver. Three results.
+# receiver. Five results; the bindings of vb in IDS.
 crash() {
-	local name=$1 inflight=$2 server client held
+	local name=$1 file=$2 ids
 	hp_veth_pair 10.96.0 $QUEUES xdp || hp_fail_all "no veth pair"
-	ip netns exec "$HP_NSB" iperf3 -s -1 -B 10.96.0.2 >/dev/null 2>&1 &
-	server=$!
-	hp_cleanup_add "server $name" "kill -9 $server"
-	sleep 1
-	ip netns exec "$HP_NSA" iperf3 -c 10.96.0.2 -t 30 -P $QUEUES >/dev/null 2>&1 &
-	client=$!
-	hp_cleanup_add "client $name" "kill -9 $client"
-	sleep 3
-	kill -STOP $server		# the application hangs: its sockets fill
-	sleep 3
-	held=$($inflight)
-	hp_expect "$name: the frozen receiver's sockets hold provider pages" "$held" -gt 0
+	receiver_buffers
+	flood "$name"
+	kill -STOP "$SERVER"		# the application hangs: its sockets fill
+	hp_until $((SECONDS + 30)) hp_tcp_holding "$SERVER" $PORT $HOLD
+	hp_expect "$name: the frozen receiver's sockets hold data (KiB)" \
+		$((HP_TCP_RXQ >> 10)) -ge $((HOLD >> 10))
+	mapfile -t ids < <(bindings_of "$file" vb)
+	hp_log "$name: bindings of vb: ${ids[*]}; pages in flight: $(inflight "$file" "${ids[@]}")"
 
+	MARK=$(hp_pp_trace_mark) PP_NOW=none MP_NOW=none
 	hp_check "$name: device deleted under the frozen receiver" \
 		ip -n "$HP_NSB" link del vb
-	sleep 1
-	held=$($inflight)
-	hp_expect "$name: pages still in the sockets after the device went" "$held" -gt 0
+	# read while the bindings live: the sockets keep them
+	hp_until $((SECONDS + 20)) in_sync "$file" "${ids[@]}"
+	hp_log "$name: pages in flight: page_pool $PP_NOW, the provider's bindings $MP_NOW" \
+		"(of ${ids[*]}, those left: $(bindings_of "$file" - | tr '\n' ' '))"
+	hp_expect "$name: page_pool: pages still in the sockets after the device went" \
+		"$PP_NOW" -gt 0
+	hp_expect "$name: the provider counts in flight what page_pool counts" \
+		"$MP_NOW" -eq "$PP_NOW" || hp_dump "$file"
 
-	kill -KILL $server		# the application crashes
-	kill -KILL $client
-	wait $server $client 2>/dev/null
+	kill -KILL "$SERVER"		# the application crashes
+	kill -KILL "$CLIENT"
+	wait "$SERVER" "$CLIENT" 2>/dev/null
 	hp_cleanup_drop "server $name"
 	hp_cleanup_drop "client $name"
 	hp_veth_del gone
+	hp_check "$name: page_pool: every page of vb's pools home once the sockets are reaped" \
+		hp_until $((SECONDS + 30)) hp_pp_all_home "$MARK" ||
+		hp_log "pools, at destroy, in flight: $(hp_pp_released "$MARK")"
 }
 
 main() {
 	hp_require_root
-	hp_plan 11
+	hp_plan 13
 	hp_kmemleak_clear
+	hp_pp_trace_start || hp_fail_all "no tracefs instance for page_pool_release"
 
 	hp_sysctl_default net.core.mp_default=huge net.core.mp_huge_blocks=2
-	crash "mp-huge" huge_inflight
-	hp_check "mp-huge: every huge page back once the sockets are reaped" \
-		hp_wait 30 hp_no_blocks || hp_bindings | hp_dump -
-	hp_expect "mp-huge: no page in flight left" "$(huge_inflight)" -eq 0
+	crash "mp-huge" "$HP_DEBUGFS/bindings"
+	hp_check "mp-huge: every huge page back" hp_until $((SECONDS + 30)) hp_no_blocks ||
+		hp_bindings | hp_dump -
 
 	hp_sysctl_default net.core.mp_default=cap
-	crash "mp-cap" cap_inflight
-	hp_check "mp-cap: every page released once the sockets are reaped" \
-		hp_wait 30 cap_none_held || hp_dump "$HP_CAP_DEBUGFS/bindings"
-	hp_expect "mp-cap: no page in flight left" "$(cap_inflight)" -eq 0
+	crash "mp-cap" "$HP_CAP_DEBUGFS/bindings"
+	hp_check "mp-cap: every page released" \
+		hp_until $((SECONDS + 30)) grep -q '^total pages-held=0$' "$HP_CAP_DEBUGFS/bindings" ||
+		hp_dump "$HP_CAP_DEBUGFS/bindings"
 
 	hp_check "kmemleak: nothing new" hp_kmemleak_none
 	hp_done

@@ -3,21 +3,25 @@
 # The low-memory guest (make check boots it with 256 MiB): a veth pair with
 # four rx queues and a native XDP program on the receiver, a bounded TCP
 # flood, and a receiver that stops reading for a while, so that its sockets
-# hold pages. Run once with the page allocator and once with the memory-cap
-# provider: with the cap, what each of the receiver's bindings ever held
-# (pages-peak in debugfs: the provider counts every page out, wherever it
-# is) stays at or under its cap, the guest stays up and traffic still
-# flows; the footprint of the receiver's pools (inflight-mem over netlink,
-# sampled) is smaller than without the cap. Both footprints are printed.
+# hold pages: without the cap, until they hold twice what the cap would
+# let them; with it, as long as that took and until the cap stopped the
+# bindings (cap hits). Run once with the page allocator and once with the
+# memory-cap provider: with the cap, what each of the receiver's bindings
+# ever held (pages-peak in debugfs: the provider counts every page out,
+# wherever it is) stays at or under its cap, the guest stays up and
+# traffic still flows; the footprint of the receiver's pools (inflight-mem
+# over netlink, sampled) is smaller than without the cap. Both footprints
+# are printed.
 #
 # usage: cap_lowmem.sh [cap pages per queue]   (root, hugepool kernel)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/nic_lib.sh"
 
 QUEUES=4
 CAP=${1:-64}
 SECS=${HP_TRAFFIC_SECS:-14}
-STOP=${HP_STOP_SECS:-7}
+PORT=5201
 CAP_BINDINGS=$HP_CAP_DEBUGFS/bindings
 
 # The receiver's sockets hold twice what the cap run's bindings may
@@ -29,30 +33,43 @@ sockets_over_cap() {
 	((${r:-0} > 2 * QUEUES * CAP * 4096))
 }
 
-# One run: flood, stop the receiver for $STOP s, resume; sets BYTES, PEAK.
-# With STALL_UNTIL (a command), the receiver stays stopped until it
-# succeeds, at most until 4 s before the sender stops: how much the
-# stopped sockets come to hold depends on the guest's speed.
+# The cap run's receiver stays stopped as long as the run without the cap
+# needed to hold twice the cap's worth (NOCAP_STALLED s: the same pressure
+# on the footprints compared), and until the cap stopped vb's bindings
+# (cap hits counted). flood's $stopped: when the receiver stopped.
+cap_stall() {
+	((SECONDS - stopped >= NOCAP_STALLED)) &&
+		(($(hp_binding_sum_file "$CAP_BINDINGS" vb cap-hits) > 0))
+}
+
+# One run NAME STALL_UNTIL: flood, the receiver stops reading once data
+# arrives and stays stopped until the command STALL_UNTIL
+# succeeds, at most until 4 s before the sender stops (how much the
+# stopped sockets come to hold, and how fast, depends on the guest's
+# speed); then it resumes. Sets BYTES, PEAK and STALLED (seconds stopped).
 flood() {
-	local sampler server sampling client
+	local sampler server sampling client start stopped met=true log=$HP_TMP/server.log
 	sampler=$HP_TMP/sample.out
-	ip netns exec "$HP_NSB" iperf3 -s -1 -B 10.97.0.2 >/dev/null 2>&1 &
+	ip netns exec "$HP_NSB" iperf3 -s -1 -B 10.97.0.2 -p $PORT -i 0.5 --forceflush \
+		> "$log" 2>&1 &
 	server=$!
 	hp_cleanup_add server "kill -9 $server"
-	sleep 1
+	hp_until $((SECONDS + 30)) hp_tcp_listening "$server" $PORT ||
+		hp_log "$1: the receiver does not listen"
 	ip netns exec "$HP_NSB" "$(dirname "$0")/pp_sample.py" vb $((SECS + 2)) > "$sampler" &
 	sampling=$!
-	ip netns exec "$HP_NSA" iperf3 -c 10.97.0.2 -t "$SECS" -P $QUEUES -J > "$HP_TMP/flood.json" &
+	ip netns exec "$HP_NSA" iperf3 -c 10.97.0.2 -p $PORT -t "$SECS" -P $QUEUES \
+		-J > "$HP_TMP/flood.json" &
 	client=$!
 	hp_cleanup_add client "kill -9 $client"
-	sleep 2
+	start=$SECONDS
+	hp_until $((SECONDS + 10)) hp_iperf_flowing "$log" ||
+		hp_log "$1: no data reached the receiver"
 	kill -STOP $server		# the receiver stops reading
-	sleep "$STOP"
-	if [[ -n ${STALL_UNTIL:-} ]]; then
-		local stopped=$SECONDS met=true
-		hp_until $((SECONDS + SECS - STOP - 6)) "$STALL_UNTIL" || met='still false'
-		hp_log "$1: receiver resumed after $((STOP + SECONDS - stopped)) s, $STALL_UNTIL $met"
-	fi
+	stopped=$SECONDS
+	hp_until $((start + SECS - 4)) "$2" || met='still false'
+	STALLED=$((SECONDS - stopped))
+	hp_log "$1: receiver stopped for $STALLED s, until $2: $met"
 	kill -CONT $server
 	wait $client
 	wait $sampling
@@ -100,7 +117,8 @@ main() {
 	receiver_buffers
 	# without the cap, until the sockets hold more than the cap would let
 	# them (under load a fixed stall held less than the cap's worth)
-	STALL_UNTIL=sockets_over_cap SECS=$((SECS + 10)) flood "page allocator"
+	SECS=$((SECS + 10)) flood "page allocator" sockets_over_cap
+	NOCAP_STALLED=$STALLED
 	nocap_mem=$(field peak-inflight-mem "$PEAK")
 	hp_expect "traffic without the cap" "$BYTES" -gt 0
 	hp_veth_del
@@ -111,7 +129,7 @@ main() {
 	hp_expect "a cap binding per receiver queue" \
 		"$(grep -c ' dev=vb ' "$CAP_BINDINGS")" -eq $QUEUES
 	hp_expect "every binding of vb capped at $CAP pages" "$(capped)" -eq $QUEUES
-	flood "memory-cap provider"
+	flood "memory-cap provider" cap_stall
 	cap_mem=$(field peak-inflight-mem "$PEAK")
 	hp_expect "traffic still flows under the cap" "$BYTES" -gt 0
 	grep ' dev=vb ' "$CAP_BINDINGS" | hp_dump -
@@ -126,7 +144,7 @@ main() {
 	echo "#   page allocator:       $((nocap_mem / 1024)) KiB"
 	echo "#   memory-cap provider:  $((cap_mem / 1024)) KiB (cap $((QUEUES * CAP * 4)) KiB)"
 	hp_expect "the cap shrinks the footprint (KiB)" $((nocap_mem / 1024)) -gt $((cap_mem / 1024))
-	hp_check "guest alive, every cap binding gone" hp_wait 90 \
+	hp_check "guest alive, every cap binding gone" hp_until $((SECONDS + 90)) \
 		grep -q 'total pages-held=0' "$CAP_BINDINGS" ||
 		hp_dump "$CAP_BINDINGS"
 	hp_done

@@ -66,10 +66,23 @@ no_binding_on_vb() {
 	return 1
 }
 
-# no_binding: neither provider holds a binding, draining ones included
-no_binding() {
-	! cat "$HP_DEBUGFS/bindings" "$HP_CAP_DEBUGFS/bindings" | grep -q '^id='
+# the ids of both providers' bindings, draining ones included
+binding_ids() {
+	cat "$HP_DEBUGFS/bindings" "$HP_CAP_DEBUGFS/bindings" | sed -n 's/^id=\([0-9]*\) .*/\1/p' |
+		sort -n | tr '\n' ' '
 }
+
+# no_new_binding: no binding but those there were before the test (which
+# a test killed at its time limit may have left)
+no_new_binding() {
+	local id
+	for id in $(binding_ids); do
+		[[ " $BEFORE_IDS " == *" $id "* ]] || return 1
+	done
+}
+
+# blocks_at_most N: the hugepage provider holds N huge pages or fewer
+blocks_at_most() { (($(hp_total_blocks) <= $1)); }
 
 # the iperf3 server of traffic() listens on port 5201 (0x1451)
 listening() {
@@ -234,6 +247,9 @@ main() {
 	hp_plan 21
 	hp_kmemleak_clear
 	hp_sysctl_default net.core.mp_default=none
+	BEFORE_IDS=$(binding_ids) HELD=$(hp_total_blocks)
+	[[ -z $BEFORE_IDS && $HELD == 0 ]] ||
+		hp_log "left by the tests before: bindings ${BEFORE_IDS:-none}, $HELD huge pages"
 	hp_veth_pair 10.94.0 4 xdp || hp_fail_all "no veth pair"
 	timed sweep_functions
 	timed sweep_allocations "hugepage, percpu" '{"type": "huge", "blocks": 1, "policy": "percpu"}'
@@ -242,8 +258,8 @@ main() {
 	hp_check "no binding left on vb by the sweeps, with vb still there" no_binding_on_vb
 	hp_veth_del
 	hp_check "no binding left once vb is gone, draining ones included" \
-		hp_until $((SECONDS + 60)) no_binding
-	hp_check "every huge page back" hp_until $((SECONDS + 60)) hp_no_blocks
+		hp_until $((SECONDS + 60)) no_new_binding
+	hp_check "every huge page back" hp_until $((SECONDS + 60)) blocks_at_most "$HELD"
 	hp_check "kmemleak: nothing new" hp_kmemleak_none
 	hp_done
 }

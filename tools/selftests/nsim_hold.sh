@@ -43,7 +43,7 @@ main() {
 
 	echo "$ID 1 1" > $NSIM/new_device || hp_fail_all "cannot create netdevsim $ID"
 	hp_cleanup_add nsim "echo $ID > $NSIM/del_device"
-	hp_wait 5 nsim_has_dev
+	hp_until $((SECONDS + 5)) nsim_has_dev
 	dev=$(nsim_dev)
 	[[ -n $dev ]] || hp_fail_all "netdevsim $ID has no netdev"
 	ifindex=$(hp_ifindex - "$dev")
@@ -59,7 +59,8 @@ main() {
 
 	hp_check "device deleted with the page held" sh -c "echo $ID > $NSIM/del_device" &&
 		hp_cleanup_drop nsim
-	hp_check "every huge page back once the page came home" hp_wait 20 hp_no_blocks ||
+	hp_check "every huge page back once the page came home" \
+		hp_until $((SECONDS + 20)) hp_no_blocks ||
 		hp_bindings | hp_dump -
 	hp_check "kmemleak: nothing new" hp_kmemleak_none
 	hp_done

@@ -1,10 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # A recycling policy built as a module (pp_policy_budget in the guest
-# kernel): naming it loads it, it serves rx queues, it refuses to unload
-# while a binding uses it, and unloads once none does. A live binding's
-# policy is retuned over netlink (mp-binding-set), and bad requests are
-# refused with the right error, including a key of another policy.
+# kernel): naming it loads it, it serves rx queues, the kernel refuses to
+# unload it while a binding uses it (delete_module: EWOULDBLOCK, asked
+# directly: rmmod refuses by itself when it reads a reference count), and
+# it unloads once none does. A live binding's policy is retuned over
+# netlink (mp-binding-set), and bad requests are refused with the right
+# error and reason, including a key of another policy.
 #
 # usage: policy_module.sh          (run as root on a hugepool kernel)
 set -uo pipefail
@@ -47,17 +49,37 @@ print(json.load(sys.stdin)["huge"].get("policy-params", {}).get("budget", "none"
 	[[ $out == "$2" ]]
 }
 
-# refused ERROR JSON: the kernel refused the change with ERROR (strerror),
-# not for another reason (no such operation, a malformed request)
+# refused ERROR MSG JSON: the kernel refused the change with ERROR
+# (strerror) and said MSG (extack), not for another reason (no such
+# operation, a malformed request)
 refused() {
 	local out
-	if out=$(set_ "$2"); then
-		hp_log "accepted: $2"
+	if out=$(set_ "$3"); then
+		hp_log "accepted: $3"
 		return 1
 	fi
-	grep -q "Netlink error: $1" <<< "$out" && return 0
+	grep -q "Netlink error: $1" <<< "$out" && grep -qF "'msg': '$2'" <<< "$out" && return 0
 	hp_dump - <<< "$out"
 	return 1
+}
+
+# The kernel's answer to unloading the module now, as rmmod would ask
+# (O_NONBLOCK) but without rmmod's own look at the reference count first:
+# "ok" or the errno's name. delete_module is syscall 176 on x86_64.
+unload() {
+	/usr/bin/python3 -c '
+import ctypes, errno, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+r = libc.syscall(176, sys.argv[1].encode(), os.O_NONBLOCK)
+print("ok" if r == 0 else errno.errorcode[ctypes.get_errno()])' "$MOD"
+}
+
+# in use: the kernel refuses to unload it (EWOULDBLOCK), and it stays
+unload_refused() {
+	local out
+	out=$(unload)
+	hp_log "delete_module($MOD): $out; refcnt $(refcnt)"
+	[[ $out == EAGAIN && -d /sys/module/$MOD ]]
 }
 
 main() {
@@ -69,7 +91,7 @@ main() {
 	hp_plan 15
 	# an earlier test may have used it: its bindings go when their pools do
 	if [[ -d /sys/module/$MOD ]]; then
-		hp_wait 60 unused
+		hp_until $((SECONDS + 60)) unused
 		rmmod $MOD
 	fi
 	hp_check "$MOD not loaded before use" test ! -d /sys/module/$MOD
@@ -87,30 +109,32 @@ main() {
 		hp_bindings | hp_dump -
 	hp_sysctl_default net.core.pp_policy_default=lifo
 	hp_expect "bindings hold the module" "$(refcnt)" -ge 2
-	hp_check "rmmod refused while bound" sh -c "! rmmod $MOD 2>/dev/null"
+	hp_check "the kernel refuses to unload it while bound (EWOULDBLOCK)" unload_refused
 	hp_check "traffic through the budget bindings" \
 		ip netns exec "$HP_NSA" ping -c 20 -i 0.05 -q 10.98.0.2
 
 	id=$(hp_bindings | awk '/ dev=pmb / { sub("id=", "", $1); print $1; exit }')
 	hp_check "netlink: budget of binding $id changed live" changed "$id" 0
 	hp_check "netlink: unknown binding refused (ENOENT)" refused "No such file or directory" \
-		'{"id": 99999, "huge": {"policy-params": {"budget": 1}}}'
+		"no such binding" '{"id": 99999, "huge": {"policy-params": {"budget": 1}}}'
 	hp_check "netlink: a change of nothing refused (EINVAL)" refused "Invalid argument" \
-		"{\"id\": $id}"
+		"nothing to change" "{\"id\": $id}"
 	hp_check "netlink: cap parameters for a hugepage binding refused (EINVAL)" \
-		refused "Invalid argument" "{\"id\": $id, \"cap\": {\"cap\": 64}}"
+		refused "Invalid argument" "parameters of another provider" \
+		"{\"id\": $id, \"cap\": {\"cap\": 64}}"
 	# magazine is a key the percpu policy takes: budget must say it does
 	# not, not accept it and ignore it
 	hp_check "netlink: budget refuses magazine, another policy's key (EINVAL)" \
-		refused "Invalid argument" "{\"id\": $id, \"huge\": {\"policy-params\": {\"magazine\": 8}}}"
+		refused "Invalid argument" "policy budget does not take parameter magazine" \
+		"{\"id\": $id, \"huge\": {\"policy-params\": {\"magazine\": 8}}}"
 
 	ip -n "$HP_NSB" link set dev pmb xdpdrv off
 	hp_netns_del "$HP_NSA"
 	hp_netns_del "$HP_NSB"
 	hp_flush_defer_lists
-	hp_check "bindings gone with the device" hp_wait 30 hp_no_blocks ||
+	hp_check "bindings gone with the device" hp_until $((SECONDS + 30)) hp_no_blocks ||
 		hp_bindings | hp_dump -
-	hp_check "module unused once unbound" hp_wait 10 unused
+	hp_check "module unused once unbound" hp_until $((SECONDS + 10)) unused
 	hp_check "rmmod succeeds" rmmod $MOD && hp_cleanup_drop rmmod
 	hp_done
 }
