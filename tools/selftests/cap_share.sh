@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # One memory-cap binding over four rx queues, four TCP streams, one a
-# queue: every stream makes progress in every 2-second interval and the
-# cap holds. A capped pool keeps what it was handed recycling in its own
+# queue: every stream and queue gets at least half its fair share, and
+# the cap holds. A capped pool keeps what it was handed recycling in its own
 # alloc cache and ptr_ring, out of the provider's reach: without a share
 # per queue one pool took the whole cap and the other three were refused
 # for good (their streams stalled). The provider now lets each pool hold
@@ -99,16 +99,28 @@ print("error:", r.get("error", "none"), "seconds:", s.get("seconds"),
       "bytes:", s.get("bytes"))' "$HP_TMP/c$1.json" 2>&1 | head -n 3
 }
 
-# every stream sent something in every interval, and had intervals
+# every stream, and every queue, had at least half its fair share: of the
+# bytes iperf3 sent (its intervals summed: a stream that ends in an error
+# reports no total) and of the packets XDP saw on the queue. Starved
+# queues (one pool holding the whole cap) got nothing. Every 2-second
+# interval is logged, not judged: under TCG iperf3 reports 2 or 3 of the
+# 5 intervals of 10 s, and a retransmit timeout after a drop at the cap
+# can outlast one.
 progress() {
-	local q n zero bad=0
+	local q tb=0 tp=0 bad=0
+	local -a b p
 	for ((q = 0; q < QUEUES; q++)); do
-		n=$(intervals "$q" | wc -l)
-		zero=$(intervals "$q" | grep -c '^0$')
-		hp_log "stream $q (queue $q): $n intervals, $zero without a byte:" \
-			"$(intervals "$q" | tr '\n' ' '); $(summary "$q")"
-		((n >= SECS / 2 && zero == 0)) || bad=1
+		b[q]=$(intervals "$q" | awk '{ s += $1 } END { print s + 0 }')
+		p[q]=$(rx_packets "$q")
+		tb=$((tb + b[q])) tp=$((tp + ${p[q]:-0}))
 	done
+	for ((q = 0; q < QUEUES; q++)); do
+		hp_log "stream $q (queue $q): ${b[q]} bytes, ${p[q]:-?} packets through XDP;" \
+			"intervals $(intervals "$q" | tr '\n' ' '); $(summary "$q")"
+		((b[q] > 0 && 2 * QUEUES * b[q] >= tb && 2 * QUEUES * ${p[q]:-0} >= tp)) || bad=1
+	done
+	hp_log "in all: $tb bytes, $tp packets; half a fair share: $((tb / (2 * QUEUES))) bytes," \
+		"$((tp / (2 * QUEUES))) packets"
 	return $bad
 }
 
@@ -137,10 +149,7 @@ main() {
 	ip -n "$HP_NSB" link set dev vb xdpdrv obj "$(hp_xdp_obj)" sec xdp
 
 	hp_check "four streams ran" streams
-	hp_check "every stream moved data in every 2-second interval" progress
-	for ((q = 0; q < QUEUES; q++)); do
-		hp_log "queue $q: $(rx_packets "$q") packets through XDP"
-	done
+	hp_check "every stream and every queue had half its fair share or more" progress
 	peak=$(hp_binding_values "$HP_CAP_DEBUGFS/bindings" vb pages-peak)
 	hp_expect "the cap held: pages-peak <= cap" "${peak:-x}" -le "$CAP"
 	hp_expect "the cap was reached (the share mattered)" \
