@@ -9,7 +9,7 @@
 # usage: scripts/selftests.sh [--long] [--boot NAME | test[:arg][@secs]...]
 #          (no test: every boot in turn; tests: one boot with HP_VM_MEM=MiB
 #          and HP_VM_OPTS="--numa"...; --long: with make check-long's tests)
-#        scripts/selftests.sh --list            the result files of a full run
+#        scripts/selftests.sh --list [--long]   the result files of a full run
 #        scripts/selftests.sh --boots           the boots' names
 #        scripts/selftests.sh --unlisted        committed tests no list runs
 # exit: 0 if every test passed or skipped, 1 otherwise
@@ -29,19 +29,24 @@ declare -A MEM=([default]=2048 [lowmem]=256 [numa]=2048 [trace]=2048 [nic]=2048)
 declare -A OPTS=([default]="" [lowmem]="" [numa]="--numa" [trace]=""
 	[nic]="--nic vmxnet3 --iommu strict")
 declare -A TESTS=(
-	[default]="veth_xdp:lifo@600 veth_xdp:percpu@600 veth_xdp:budget@600 nsim_hold@300
-		app_crash@600 policy_module@300 hugepool_cli@600 mp_netlink@900
-		sysctl_input@300 nl_fuzz@600 netns_limit@300 fault_sweep@900 mp_edges@300 cap_share@300"
-	[lowmem]="cap_lowmem@400"
-	[numa]="numa_rx@400"
-	[trace]="trace_tools@1200 hugeadm_scarcity@900 frag_compact@400"
-	[nic]="vmxnet3_rx:none@400 vmxnet3_rx:lifo@400 vmxnet3_rx:percpu@400
-		vmxnet3_rx:budget@400 vmxnet3_rx:cap@400 nic_suspend@300"
+	[default]="veth_xdp@500 nsim_hold@300 app_crash@360 policy_module@300 hugepool_cli@360
+		sysctl_input@120 nl_fuzz@360 netns_limit@360 mp_edges@120 cap_share@600"
+	[lowmem]="cap_lowmem@600"
+	[numa]="numa_rx@600"
+	[trace]="trace_tools@1800 hugeadm_scarcity@900 frag_compact@600"
+	[nic]="vmxnet3_rx:providers@2400 nic_suspend@300"
 )
-# make check-long: repetition for confidence, on top of the boots above
-declare -A LONG_TESTS=()
+# make check-long: on top of the boots above, what repeats for confidence
+# or sweeps: the netlink API through YNL's Python CLI (each call costs the
+# debug guest ~10 s; tools/hugepool covers the ops in make check), the
+# fault-injection sweep of every allocation, and vmxnet3 on the page
+# allocator (the control of its provider modes)
+declare -A LONG_TESTS=(
+	[default]="mp_netlink@1500 fault_sweep@900"
+	[nic]="vmxnet3_rx:none@900"
+)
 # what else tools/selftests holds: no test of its own
-HELPERS=(lib.sh nic_lib.sh run.sh pp_sample.py nlfuzz.py alloc_nth.py fragment.py splice_hold.py)
+HELPERS=(lib.sh nic_lib.sh flood_lib.sh run.sh pp_sample.py nlfuzz.py alloc_nth.py fragment.py splice_hold.py)
 # the seconds of a test named without @seconds (make selftests TESTS=...)
 DEFAULT_LIMIT=1500
 
@@ -101,7 +106,7 @@ run_boot() {
 unlisted() {
 	local f name b listed=" ${HELPERS[*]} "
 	for b in "${BOOTS[@]}"; do
-		for f in ${TESTS[$b]}; do
+		for f in ${TESTS[$b]} ${LONG_TESTS[$b]:-}; do
 			listed+=" ${f%%[:@]*} "
 		done
 	done
@@ -125,6 +130,7 @@ main() {
 	--list)
 		for b in "${BOOTS[@]}"; do
 			for t in ${TESTS[$b]}; do result "$t"; done
+			[[ ${2:-} != --long ]] || for t in ${LONG_TESTS[$b]:-}; do result "$t"; done
 		done
 		return 0 ;;
 	--boots) echo "${BOOTS[*]}"; return 0 ;;
