@@ -23,6 +23,7 @@ set -uo pipefail
 . "$(dirname "$0")/nic_lib.sh"
 
 QUEUES=4
+HUGEPOOL=$HP_BUILD/tools/hugepool
 PORT=5201
 HOLD=$((64 << 10))	# what the frozen sockets must hold, bytes
 
@@ -58,6 +59,27 @@ in_sync() {
 	read -r _ _ PP_NOW <<< "$(hp_pp_released "$MARK")"
 	MP_NOW=$(inflight "$f" "$@")
 	[[ $MP_NOW == "$PP_NOW" ]]
+}
+
+# shown_ids [setpriv ARGS]: the binding ids mp-binding-get lists in the
+# initial netns (hugepool show), as root or as setpriv makes the caller
+shown_ids() {
+	${1:+setpriv "$@"} "$HUGEPOOL" show 2>&1 | sed -n 's/^binding \([0-9]*\):.*/\1/p' | tr '\n' ' '
+}
+
+# orphans_listed IDS...: bindings whose device is gone (their pages in
+# the frozen sockets) belong to no namespace: the initial one lists them
+# to CAP_NET_ADMIN only (their counters say what another namespace's
+# application received)
+orphans_listed() {
+	local root user id
+	root=$(shown_ids)
+	user=$(shown_ids --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		--bounding-set=-all)
+	hp_log "listed as root: ${root:-none}; as nobody without capabilities: ${user:-none}"
+	for id; do
+		[[ " $root " == *" $id "* && " $user " != *" $id "* ]] || return 1
+	done
 }
 
 # The receiver listens, then is flooded with QUEUES streams until data
@@ -111,6 +133,8 @@ crash() {
 		"$PP_NOW" -gt 0
 	hp_expect "$name: the provider counts in flight what page_pool counts" \
 		"$MP_NOW" -eq "$PP_NOW" || hp_dump "$file"
+	hp_check "$name: the orphaned bindings: listed to CAP_NET_ADMIN, not to a user without it" \
+		orphans_listed "${ids[@]}"
 
 	kill -KILL "$SERVER"		# the application crashes
 	kill -KILL "$CLIENT"
@@ -125,7 +149,7 @@ crash() {
 
 main() {
 	hp_require_root
-	hp_plan 13
+	hp_plan 15
 	hp_kmemleak_clear
 	hp_pp_trace_start || hp_fail_all "no tracefs instance for page_pool_release"
 
