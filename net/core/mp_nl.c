@@ -45,9 +45,16 @@ struct mp_nl_queue {
 	bool restarted;
 };
 
-static bool mp_nl_visible(const struct mp_binding *mb, const struct net *net)
+/* A binding is visible in its device's namespace. One whose device is
+ * gone (orphaned: its pages still out) belongs to no namespace: the
+ * initial one lists it, to CAP_NET_ADMIN only (@admin), since its policy
+ * and counters say what another namespace's application received.
+ */
+static bool mp_nl_visible(const struct mp_binding *mb, const struct net *net,
+			  bool admin)
 {
-	return mb->net ? net_eq(mb->net, net) : net_eq(net, &init_net);
+	return mb->net ? net_eq(mb->net, net) :
+			 admin && net_eq(net, &init_net);
 }
 
 static int mp_nl_fill(struct sk_buff *rsp, struct mp_binding *mb, u32 portid,
@@ -112,8 +119,9 @@ void mp_nl_notify(struct mp_binding *mb, u32 cmd)
 				NETDEV_NLGRP_MGMT, GFP_KERNEL);
 }
 
-/* The binding of @id, if the caller's namespace may see it. */
-static struct mp_binding *mp_nl_lookup(struct genl_info *info)
+/* The binding of @id, if the caller may see it (mp_nl_visible()). */
+static struct mp_binding *mp_nl_lookup(struct sk_buff *skb,
+				       struct genl_info *info)
 {
 	struct mp_binding *mb;
 	u32 id;
@@ -122,7 +130,8 @@ static struct mp_binding *mp_nl_lookup(struct genl_info *info)
 		return ERR_PTR(-EINVAL);
 	id = nla_get_u32(info->attrs[NETDEV_A_MP_BINDING_ID]);
 	mb = mp_binding_lookup(id);
-	if (mb && !mp_nl_visible(mb, genl_info_net(info))) {
+	if (mb && !mp_nl_visible(mb, genl_info_net(info),
+				 netlink_capable(skb, CAP_NET_ADMIN))) {
 		mp_binding_put(mb);
 		mb = NULL;
 	}
@@ -140,7 +149,7 @@ int netdev_nl_mp_binding_get_doit(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *rsp;
 	int err;
 
-	mb = mp_nl_lookup(info);
+	mb = mp_nl_lookup(skb, info);
 	if (IS_ERR(mb))
 		return PTR_ERR(mb);
 	rsp = genlmsg_new(GENLMSG_DEFAULT_SIZE, GFP_KERNEL);
@@ -171,6 +180,7 @@ int netdev_nl_mp_binding_get_dumpit(struct sk_buff *skb,
 {
 	struct mp_nl_dump_ctx *ctx = (void *)cb->ctx;
 	const struct genl_info *info = genl_info_dump(cb);
+	bool admin = netlink_capable(cb->skb, CAP_NET_ADMIN);
 	struct net *net = sock_net(skb->sk);
 	struct mp_binding *mb;
 	u32 ifindex = 0;
@@ -181,7 +191,7 @@ int netdev_nl_mp_binding_get_dumpit(struct sk_buff *skb,
 
 	rtnl_lock();
 	for (; (mb = mp_binding_next(&ctx->id)); ctx->id++) {
-		if (mp_nl_visible(mb, net) &&
+		if (mp_nl_visible(mb, net, admin) &&
 		    (!ifindex || (mb->dev && mb->dev->ifindex == ifindex)))
 			err = mp_nl_fill(skb, mb, NETLINK_CB(cb->skb).portid,
 					 cb->nlh->nlmsg_seq, NLM_F_MULTI,
@@ -491,7 +501,7 @@ int netdev_nl_mp_binding_set_doit(struct sk_buff *skb, struct genl_info *info)
 	bool trim;
 	int err, i;
 
-	mb = mp_nl_lookup(info);
+	mb = mp_nl_lookup(skb, info);
 	if (IS_ERR(mb))
 		return PTR_ERR(mb);
 	err = -EINVAL;
@@ -528,7 +538,7 @@ int netdev_nl_mp_unbind_doit(struct sk_buff *skb, struct genl_info *info)
 	unsigned long idx;
 	int err = 0;
 
-	mb = mp_nl_lookup(info);
+	mb = mp_nl_lookup(skb, info);
 	if (IS_ERR(mb))
 		return PTR_ERR(mb);
 	rtnl_lock();
