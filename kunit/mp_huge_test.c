@@ -531,6 +531,55 @@ static void mp_huge_test_trim(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
 }
 
+/* Lowering max-blocks gives back the excess only, and converges as pages
+ * come home: a block over the maximum with pages out goes back once they
+ * are all back, whatever the policy (lifo's put never declines a page).
+ */
+static void mp_huge_test_max_lowered(struct kunit *test)
+{
+	struct mp_test_ctx *ctx = test->priv;
+	const unsigned int want = MP_HUGE_PAGES + PP_ALLOC_CACHE_REFILL;
+	struct mp_huge_binding *b;
+	struct page_pool *pool;
+	struct page **pages;
+	unsigned int i;
+
+	pages = kunit_kcalloc(test, want, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	b = mp_test_binding(test, 4, 4, "lifo");
+	mp_test_bind(test, b, ctx->dev, 0);
+	pool = mp_test_pool(test, ctx->dev, 0, 0, NULL);
+	pages[0] = mp_test_alloc(pool);
+	KUNIT_ASSERT_NOT_NULL(test, pages[0]);
+
+	/* one block has pages out, three are home: two of them are excess */
+	KUNIT_EXPECT_EQ(test, mp_huge_binding_set(b, 2, NULL, NULL), 0);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS), 2);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS_MAX), 2);
+
+	/* pages out of both blocks, then a maximum of one: nothing is whole */
+	for (i = 1; i < want; i++) {
+		pages[i] = mp_test_alloc(pool);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+	}
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_FALLBACKS), 0);
+	KUNIT_EXPECT_EQ(test, mp_huge_binding_set(b, 1, NULL, NULL), 0);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS), 2);
+
+	/* home: the block over the maximum goes back, the other stays */
+	for (i = 0; i < want; i++)
+		mp_test_free(pool, pages[i]);
+	mp_test_pool_destroy(test, pool);
+	mp_huge_flush();
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS), 1);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS_RETURNED), 3);
+	KUNIT_EXPECT_EQ(test, mp_huge_blocks_held(), ctx->blocks_before + 1);
+
+	mp_test_unbind(test, ctx->dev, 0);
+	mp_test_put(test, b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+}
+
 /*** tracepoints: what tools/bpftrace and perf read ***/
 
 /* What the mp_huge tracepoints said during a test, for the first binding
@@ -1127,6 +1176,7 @@ static struct kunit_case mp_huge_test_cases[] = {
 	KUNIT_CASE(mp_huge_test_bypass),
 	KUNIT_CASE(mp_huge_test_unregister),
 	KUNIT_CASE(mp_huge_test_trim),
+	KUNIT_CASE(mp_huge_test_max_lowered),
 	KUNIT_CASE(mp_huge_test_trace_pages),
 	KUNIT_CASE(mp_huge_test_release_bulk),
 	KUNIT_CASE(mp_huge_test_trace_dead_netdev),
