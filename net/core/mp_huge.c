@@ -181,6 +181,15 @@ static const struct memory_provider_ops mp_huge_ops;
 static void mp_huge_kick_grow(struct mp_huge_binding *b);
 static void mp_huge_kick_trim(struct mp_huge_binding *b);
 
+/* The binding holds more blocks than its maximum (lowered live): pages
+ * coming home are parked, not offered to the policy, so that the blocks
+ * over it become whole and go back (mp_huge_trim_work()). Any context.
+ */
+static bool mp_huge_over_max(const struct mp_huge_binding *b)
+{
+	return READ_ONCE(b->nr_blocks) > READ_ONCE(b->params.max_blocks);
+}
+
 static struct mp_huge_binding *mp_huge_mb(struct mp_binding *mb)
 {
 	return container_of(mb, struct mp_huge_binding, mb);
@@ -967,7 +976,7 @@ static bool mp_huge_release_netmem(struct page_pool *pool, netmem_ref netmem)
 	if (!mp_huge_release_prep(b, pool, netmem, &put))
 		return put;
 
-	if (likely(b->policy->put(b->store, netmem))) {
+	if (likely(!mp_huge_over_max(b) && b->policy->put(b->store, netmem))) {
 		trace_mp_huge_release(b->mb.id, pool, netmem, MP_HUGE_RELEASE_KEPT);
 		return false;
 	}
@@ -984,7 +993,8 @@ static void mp_huge_release_store(struct mp_huge_binding *b,
 {
 	unsigned int i, kept;
 
-	kept = pp_policy_put_bulk(b->policy, b->store, netmems, n);
+	kept = unlikely(mp_huge_over_max(b)) ? 0 :
+		pp_policy_put_bulk(b->policy, b->store, netmems, n);
 	if (trace_mp_huge_release_enabled())
 		for (i = 0; i < kept; i++)
 			trace_mp_huge_release(b->mb.id, pool, netmems[i],
@@ -1120,49 +1130,71 @@ static unsigned int mp_huge_free_returning(struct mp_huge_binding *b,
 }
 
 /* Mark @blk returning if every page of it is home (@home of them in the
- * store, the rest parked or lost), and take it out of the reserve. Caller
- * holds reserve_lock.
+ * store, the rest parked or lost) and *@excess allows one more, and take
+ * it out of the reserve. Caller holds reserve_lock.
  */
 static void mp_huge_mark_whole(struct mp_huge_binding *b,
-			       struct mp_huge_block *blk, unsigned int home)
+			       struct mp_huge_block *blk, unsigned int home,
+			       unsigned int *excess)
 {
 	lockdep_assert_held(&b->reserve_lock);
 
-	blk->returning = home + blk->reserved + blk->nr_lost == MP_HUGE_PAGES;
-	if (!blk->returning || !blk->reserved)
+	blk->returning = *excess &&
+			 home + blk->reserved + blk->nr_lost == MP_HUGE_PAGES;
+	if (!blk->returning)
+		return;
+	(*excess)--;
+	if (!blk->reserved)
 		return;
 	list_del_init(&blk->reserve_node);
 	b->reserve_pages -= blk->reserved;
 	blk->reserved = 0;
 }
 
+/* The blocks a trim may give back to leave @keep: all above it. */
+static unsigned int mp_huge_excess(struct mp_huge_binding *b,
+				   unsigned int keep)
+{
+	lockdep_assert_held(&b->lock);
+
+	return b->nr_blocks > keep ? b->nr_blocks - keep : 0;
+}
+
 /* What a park asked for: give back the blocks whose pages are all parked
- * or lost. The store is not touched, so this costs the data path nothing.
+ * or lost, as long as more than @keep blocks remain. The store is not
+ * touched, so this costs the data path nothing.
  */
 static void mp_huge_trim_parked(struct mp_huge_binding *b,
-				enum mp_huge_block_reason reason)
+				enum mp_huge_block_reason reason,
+				unsigned int keep)
 {
+	unsigned int excess = mp_huge_excess(b, keep);
 	struct mp_huge_block *blk;
 
 	lockdep_assert_held(&b->lock);
 
 	spin_lock_bh(&b->reserve_lock);
 	list_for_each_entry(blk, &b->blocks, node)
-		mp_huge_mark_whole(b, blk, 0);
+		mp_huge_mark_whole(b, blk, 0, &excess);
 	spin_unlock_bh(&b->reserve_lock);
 	mp_huge_free_returning(b, reason);
 }
 
-/* Give back every block whose pages are all home, wherever they are. The
- * store is drained so that its pages can be counted; those of blocks that
- * stay go back in. Only block pages are ever in the store, so one drain
- * of its capacity empties it.
+/* Give back the blocks whose pages are all home, wherever they are, as
+ * long as more than @keep remain. The store is drained so that its pages
+ * can be counted; those of blocks that stay go back in, or, while the
+ * binding holds more blocks than its maximum, to the reserve: parked,
+ * they make their blocks whole as the pages out come home (see
+ * mp_huge_over_max()). Only block pages are ever in the store, so one
+ * drain of its capacity empties it.
  */
-static void mp_huge_do_trim(struct mp_huge_binding *b)
+static void mp_huge_do_trim(struct mp_huge_binding *b, unsigned int keep)
 {
+	unsigned int excess = mp_huge_excess(b, keep);
 	struct mp_huge_block *blk;
 	netmem_ref netmem;
-	unsigned int i, n;
+	unsigned int i, n, stay;
+	bool over;
 
 	lockdep_assert_held(&b->lock);
 
@@ -1175,10 +1207,14 @@ static void mp_huge_do_trim(struct mp_huge_binding *b)
 			blk->home++;
 	}
 
+	stay = b->nr_blocks;
 	spin_lock_bh(&b->reserve_lock);
-	list_for_each_entry(blk, &b->blocks, node)
-		mp_huge_mark_whole(b, blk, blk->home);
+	list_for_each_entry(blk, &b->blocks, node) {
+		mp_huge_mark_whole(b, blk, blk->home, &excess);
+		stay -= blk->returning;
+	}
 	spin_unlock_bh(&b->reserve_lock);
+	over = stay > READ_ONCE(b->params.max_blocks);
 
 	for (i = 0; i < n; i++) {
 		netmem = b->scratch[i];
@@ -1187,7 +1223,7 @@ static void mp_huge_do_trim(struct mp_huge_binding *b)
 			continue;
 		if (blk->returning)
 			__set_bit(mp_huge_page_idx(blk, netmem), blk->reserve_map);
-		else if (!b->policy->put(b->store, netmem))
+		else if (over || !b->policy->put(b->store, netmem))
 			mp_huge_reserve_park(b, blk, netmem, false);
 	}
 	mp_huge_free_returning(b, MP_HUGE_BLOCK_TRIMMED);
@@ -1214,7 +1250,10 @@ static void mp_huge_trim_work(struct work_struct *work)
 
 	mutex_lock(&b->lock);
 	mp_huge_stat_add(b, trims, 1);
-	mp_huge_trim_parked(b, MP_HUGE_BLOCK_PARKED_WHOLE);
+	/* over the maximum, down to it; else every block the policy let go */
+	mp_huge_trim_parked(b, MP_HUGE_BLOCK_PARKED_WHOLE,
+			    mp_huge_over_max(b) ?
+			    READ_ONCE(b->params.max_blocks) : 0);
 	mutex_unlock(&b->lock);
 	mp_huge_binding_put(b);
 }
@@ -1236,7 +1275,7 @@ unsigned int mp_huge_trim(struct mp_huge_binding *binding)
 	mutex_lock(&binding->lock);
 	before = binding->nr_blocks;
 	mp_huge_stat_add(binding, trims, 1);
-	mp_huge_do_trim(binding);
+	mp_huge_do_trim(binding, 0);
 	before -= binding->nr_blocks;
 	mutex_unlock(&binding->lock);
 	return before;
@@ -1287,7 +1326,7 @@ static void mp_huge_teardown_store(struct mp_huge_binding *b)
 		}
 	}
 	WARN_ON_ONCE(b->policy->count(b->store));
-	mp_huge_trim_parked(b, MP_HUGE_BLOCK_TEARDOWN);
+	mp_huge_trim_parked(b, MP_HUGE_BLOCK_TEARDOWN, 0);
 }
 
 /* Nothing refers to @b any more: no queue, no pool, no work. Process
@@ -1567,7 +1606,7 @@ int mp_huge_binding_set(struct mp_huge_binding *binding, u32 max_blocks,
 		if (binding->want_blocks > max_blocks)
 			WRITE_ONCE(binding->want_blocks, max_blocks);
 		if (binding->nr_blocks > max_blocks)
-			mp_huge_do_trim(binding);
+			mp_huge_do_trim(binding, max_blocks);
 	}
 unlock:
 	mutex_unlock(&binding->lock);
