@@ -112,6 +112,10 @@ traffic() {
 	hp_until $((SECONDS + 30)) hp_iperf_flowing "$log" || hp_log "$p: no data reached the receiver"
 	hp_check "$p: XDP detached under traffic" xdp_detach
 	hp_check "$p: XDP re-attached under traffic" xdp_attach
+	# under TCG the detach and attach can outlast the stream: a burst of
+	# pings (steered to the queue too) makes sure the new pool refills
+	ip netns exec "$HP_NSA" ping -q -c 20 -i 0.05 10.99.0.2 > /dev/null ||
+		hp_log "$p: no ping through the new pool"
 	wait $client
 	hp_until $((SECONDS + 10)) ended "$server" || kill -9 "$server"
 	wait "$server" 2>/dev/null
