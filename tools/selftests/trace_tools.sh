@@ -392,13 +392,14 @@ huge_window() {
 }
 
 # the pools made anew refill with every page home (the binding resumes),
-# answer pings and go (their pages come home to the binding's cache); a
-# lower cap gives back what the cache holds above it, the shrinker the rest
+# answer pings and go (their pages, a refill's 64 or more, come home to
+# the binding's cache); a lower cap and low watermark give back what the
+# cache holds above the watermark (16), the shrinker the rest
 cap_resume_shrink() {
 	xdp_off && xdp_on || return 1
 	ip netns exec "$HP_NSA" ping -q -c 50 -i 0.02 $NET.2 > /dev/null || return 1
 	xdp_off || return 1
-	hpool set "$CAPID" cap 256 > /dev/null || return 1
+	hpool set "$CAPID" cap 256 low 16 > /dev/null || return 1
 	echo 2 > /proc/sys/vm/drop_caches
 }
 
