@@ -159,6 +159,11 @@ main() {
 	echo >> "$OUT/cmd.sh"
 
 	set +e
+	# The stall detectors wait longer than on hardware: a TCG vCPU thread
+	# that the host does not run for a while (two guests on two cores,
+	# QEMU's own threads) looks to the guest like a CPU stuck that long
+	# (seen: 'soft lockup - CPU#0 stuck for 22s' in clear_page under a
+	# THP fault). watchdog_thresh=60 reports a soft lockup after 120 s.
 	# shellcheck disable=SC2046	# accel's words are separate options
 	timeout --foreground -k 10 "$TIMEOUT" qemu-system-x86_64 \
 		$(accel) -m "$MEM" -smp "$(smp)" $(numa) $(devices) $(trace) \
@@ -166,7 +171,7 @@ main() {
 		-kernel "$kernel" \
 		-virtfs local,id=root,path=/,mount_tag=/dev/root,security_model=none,readonly=on,multidevs=remap \
 		-virtfs local,id=out,path="$OUT",mount_tag=out,security_model=none,multidevs=remap \
-		-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro init=$TOP/scripts/vm-init.sh panic=-1 oops=panic acpi=noirq rcupdate.rcu_cpu_stall_timeout=300 rcupdate.rcu_task_stall_timeout=0 hp_out=$OUT hp_top=$TOP hp_build=$BUILD hp_ksrc=$(ksrc) hp_modroot=$X86_OUT/modroot $(iommu_args) $APPEND" \
+		-append "console=ttyS0 root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose ro init=$TOP/scripts/vm-init.sh panic=-1 oops=panic acpi=noirq rcupdate.rcu_cpu_stall_timeout=300 rcupdate.rcu_task_stall_timeout=0 watchdog_thresh=60 hp_out=$OUT hp_top=$TOP hp_build=$BUILD hp_ksrc=$(ksrc) hp_modroot=$X86_OUT/modroot $(iommu_args) $APPEND" \
 		< /dev/null > "$OUT/console.log" 2>&1 &
 	local qpid=$!
 	if [[ $VERBOSE == 1 ]]; then
