@@ -37,7 +37,7 @@ kernel: prepare
 kunit-x86: kernel
 	$(S)/kunit-x86.sh
 
-## selftests     the VM selftests, every boot; TESTS="veth_xdp:lifo nsim_hold" for some
+## selftests     the VM selftests, every boot; TESTS="veth_xdp nsim_hold" for some
 selftests: kernel
 	$(S)/selftests.sh $(TESTS)
 

@@ -38,6 +38,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/flood_lib.sh"
 
+# shellcheck disable=SC2034 # read by flood_lib.sh
 NET=10.94.0
 
 buddy() {

@@ -38,6 +38,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/flood_lib.sh"
 
+# shellcheck disable=SC2034 # read by flood_lib.sh
 NET=10.95.0
 # free 2 MiB blocks the fragmenter leaves to hugeadm: more than the
 # binding can grow by (max 16), so that the release is seen

@@ -52,6 +52,7 @@ NET=10.96.0
 # edges of a window
 TOL=5
 CAP=512
+# shellcheck disable=SC2034 # read by flood_lib.sh
 FLOOD_STREAMS=8
 TOOLS=(refill-latency refill-latency-queue release blocks refill-cost cap)
 RECIPES=(perf-stat perf-events perf-cpu)
