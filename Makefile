@@ -45,7 +45,7 @@ selftests: kernel
 check:
 	$(S)/check.sh
 
-## check-long    make check plus the repetitions (soaks, every policy on every NIC)
+## check-long    make check plus what it leaves out (netlink CLI test, fault sweep, vmxnet3 on the page allocator)
 check-long:
 	$(S)/check.sh --long
 
