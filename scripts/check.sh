@@ -16,7 +16,7 @@
 # skipped" over every KUnit case and selftest check.
 #
 # The run has one budget (HP_BUDGET seconds, default 80 minutes: CI's
-# limit is 90; a cold run took 65 on AMD EPYC, 40 of them building, the
+# limit is 90; a cold run took 66 on AMD EPYC, 40 of them building, the
 # UML KUnit build on one core beside a guest): every
 # guest ends by then (HP_DEADLINE, scripts/vm.sh) and a test is cut to what
 # is left, so a hang ends in a named failure, never in CI's kill.
