@@ -16,12 +16,14 @@
  */
 
 #include <kunit/device.h>
+#include <kunit/static_stub.h>
 #include <kunit/test.h>
 #include <kunit/visibility.h>
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
 #include <linux/etherdevice.h>
 #include <linux/fault-inject.h>
+#include <linux/lockdep.h>
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
 #include <linux/sort.h>
@@ -307,6 +309,47 @@ static void mp_huge_test_destroy_inflight(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(held); i++)
 		mp_test_free(pool, held[i]);
 	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+}
+
+/* A huge page allocation may compact and reclaim for seconds. Nothing may
+ * hold a lock across it: RTNL holders (a driver creating a pool for a
+ * queue, which maps under the binding's mutex) would wait behind it. The
+ * allocation is stubbed to note how many locks its caller holds, and the
+ * binding grown as the worker grows it (mp_huge_grow()).
+ */
+static int mp_huge_test_alloc_calls, mp_huge_test_alloc_locks;
+
+static struct page *mp_huge_test_alloc_counted(int nid, gfp_t gfp)
+{
+	mp_huge_test_alloc_calls++;
+	mp_huge_test_alloc_locks = max(mp_huge_test_alloc_locks,
+				       lockdep_depth(current));
+	if (nid != NUMA_NO_NODE)
+		gfp |= __GFP_THISNODE;
+	return alloc_pages_node(nid, (gfp | __GFP_NOWARN) & ~__GFP_COMP,
+				MP_HUGE_ORDER);
+}
+
+static void mp_huge_test_grow_unlocked(struct kunit *test)
+{
+	struct mp_huge_binding *b;
+
+	if (!IS_ENABLED(CONFIG_LOCKDEP))
+		kunit_skip(test, "lockdep counts the locks held");
+	KUNIT_ASSERT_TRUE_MSG(test, debug_locks,
+			      "lockdep is off (an earlier splat)");
+	mp_huge_test_alloc_calls = 0;
+	mp_huge_test_alloc_locks = 0;
+	kunit_activate_static_stub(test, mp_huge_alloc_block,
+				   mp_huge_test_alloc_counted);
+
+	b = mp_test_binding(test, 2, 2, "lifo");
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS), 2);
+	KUNIT_EXPECT_EQ(test, mp_huge_test_alloc_calls, 2);
+	KUNIT_EXPECT_EQ_MSG(test, mp_huge_test_alloc_locks, 0,
+			    "a lock is held across the huge page allocation");
+	kunit_deactivate_static_stub(test, mp_huge_alloc_block);
+	mp_test_put(test, b);
 }
 
 /* Out of free pages, the binding grows by a block at a time up to its
@@ -1170,6 +1213,7 @@ static struct kunit_case mp_huge_test_cases[] = {
 	KUNIT_CASE(mp_huge_test_extra_ref),
 	KUNIT_CASE(mp_huge_test_lost_home_once),
 	KUNIT_CASE_SLOW(mp_huge_test_destroy_inflight),
+	KUNIT_CASE(mp_huge_test_grow_unlocked),
 	KUNIT_CASE(mp_huge_test_growth),
 	KUNIT_CASE(mp_huge_test_fallback),
 	KUNIT_CASE(mp_huge_test_shared),

@@ -53,8 +53,13 @@
  * Locking, outermost first:
  *   RTNL			binding <-> queue links (rxq->mp_params and
  *				the binding's queues: mp_core.c), pool init
- *   binding->lock (mutex)	blocks list and count, map slots, growth,
- *				trim; process context only
+ *   binding->lock (mutex)	blocks list and count, map slots, a grown
+ *				block's mapping, trim, params writers;
+ *				process context only. Never held across
+ *				the page allocator's huge page allocation
+ *				(compaction), and not taken by the
+ *				netlink dumps (params_seq): RTNL holders
+ *				(pool init) never wait for either.
  *   binding->reserve_lock	reserve (BH; taken alone, never nested)
  *   the policy's own locks	the store (BH; taken alone, never nested)
  * reserve_lock also covers each block's lost pages (lost_map, nr_lost), so
@@ -66,6 +71,7 @@
 
 #define pr_fmt(fmt) "mp_huge: " fmt
 
+#include <kunit/static_stub.h>
 #include <kunit/visibility.h>
 #include <linux/error-injection.h>
 #include <linux/debugfs.h>
@@ -145,7 +151,11 @@ struct mp_huge_binding {
 	struct mp_binding mb;	/* first: the queues' and pools' mp_priv */
 	int nid;
 	struct mp_huge_params params;		/* max_blocks, policy_params:
-						 * lock; READ_ONCE outside
+						 * lock and params_seq;
+						 * READ_ONCE outside
+						 */
+	seqcount_mutex_t params_seq;		/* params, for readers that
+						 * must not wait for lock
 						 */
 	u32 capacity_blocks;			/* max_blocks at creation */
 	const struct pp_policy_ops *policy;
@@ -393,8 +403,9 @@ VISIBLE_IF_KUNIT DECLARE_FAULT_ATTR(mp_huge_fail_block);
 EXPORT_SYMBOL_IF_KUNIT(mp_huge_fail_block);
 #endif
 
-static noinline struct page *mp_huge_alloc_block(int nid, gfp_t gfp)
+VISIBLE_IF_KUNIT noinline struct page *mp_huge_alloc_block(int nid, gfp_t gfp)
 {
+	KUNIT_STATIC_STUB_REDIRECT(mp_huge_alloc_block, nid, gfp);
 #ifdef CONFIG_FAULT_INJECTION
 	if (should_fail(&mp_huge_fail_block, SZ_2M))
 		return NULL;
@@ -409,6 +420,7 @@ static noinline struct page *mp_huge_alloc_block(int nid, gfp_t gfp)
 	return alloc_pages_node(nid, (gfp | __GFP_NOWARN) & ~__GFP_COMP,
 				MP_HUGE_ORDER);
 }
+EXPORT_SYMBOL_IF_KUNIT(mp_huge_alloc_block);
 ALLOW_ERROR_INJECTION(mp_huge_alloc_block, NULL);
 
 /* Every page of a block that is ours: home in the reserve (a trim set the
@@ -498,27 +510,25 @@ static void mp_huge_block_free(struct mp_huge_binding *b,
 	kfree(blk);
 }
 
-/* Carve one huge page into the reserve. */
-static int mp_huge_block_add(struct mp_huge_binding *b, gfp_t gfp,
-			     enum mp_huge_block_reason reason)
+/* A huge page, carved into order-0 pages, for mp_huge_block_attach(). No
+ * lock held: the allocation may compact and reclaim for a long time, and
+ * nothing may wait for it (RTNL holders creating pools take the binding's
+ * mutex).
+ */
+static struct mp_huge_block *mp_huge_block_new(int nid, gfp_t gfp)
 {
 	struct mp_huge_block *blk;
 	struct page *page;
 	unsigned int i;
-	int slot, err;
 
-	lockdep_assert_held(&b->lock);
-
-	if (!mp_huge_limit_reserve(1))
-		return -ENOSPC;
-	err = -ENOMEM;
-	blk = kzalloc_node(sizeof(*blk), GFP_KERNEL, b->nid);
+	blk = kzalloc_node(sizeof(*blk), GFP_KERNEL, nid);
 	if (!blk)
-		goto unreserve;
-
-	page = mp_huge_alloc_block(b->nid, gfp);
-	if (!page)
-		goto free_blk;
+		return NULL;
+	page = mp_huge_alloc_block(nid, gfp);
+	if (!page) {
+		kfree(blk);
+		return NULL;
+	}
 	split_page(page, MP_HUGE_ORDER);
 	blk->page = page;
 	INIT_LIST_HEAD(&blk->reserve_node);
@@ -533,6 +543,26 @@ static int mp_huge_block_add(struct mp_huge_binding *b, gfp_t gfp,
 		page->pp = NULL;
 		page->dma_addr = 0;
 	}
+	return blk;
+}
+
+/* A block that was never mapped nor indexed goes back whole. */
+static void mp_huge_block_discard(struct mp_huge_block *blk)
+{
+	mp_huge_free_pages_of(blk);
+	kfree(blk);
+}
+
+/* Map @blk for every live slot and put it in the reserve; on error it is
+ * discarded.
+ */
+static int mp_huge_block_attach(struct mp_huge_binding *b,
+				struct mp_huge_block *blk,
+				enum mp_huge_block_reason reason)
+{
+	int slot, err;
+
+	lockdep_assert_held(&b->lock);
 
 	for (slot = 0; slot < MP_DMA_SLOTS; slot++) {
 		if (!b->dma.slot[slot].users)
@@ -561,39 +591,81 @@ static int mp_huge_block_add(struct mp_huge_binding *b, gfp_t gfp,
 
 unmap:
 	mp_huge_block_unmap_all(b, blk);
-	mp_huge_free_pages_of(blk);
-free_blk:
-	kfree(blk);
-unreserve:
-	mp_huge_limit_unreserve(1);
+	mp_huge_block_discard(blk);
 	return err;
 }
 
-/* Grow to @target blocks. Process context, may sleep. */
+/* The blocks a grow to @target still lacks, and why the next one is
+ * wanted. Caller holds the lock.
+ */
+static unsigned int mp_huge_grow_lacks(struct mp_huge_binding *b,
+				       unsigned int target,
+				       enum mp_huge_block_reason *reason)
+{
+	lockdep_assert_held(&b->lock);
+
+	target = min(target, b->params.max_blocks);
+	*reason = b->nr_blocks < b->params.blocks ? MP_HUGE_BLOCK_RESERVED :
+						    MP_HUGE_BLOCK_GROWN;
+	return b->nr_blocks < target ? target - b->nr_blocks : 0;
+}
+
+/* Grow to @target blocks (at most the maximum, which may come down
+ * meanwhile). Process context, may sleep; called without the binding's
+ * lock, which is taken only around each block's mapping: the page
+ * allocator is called with no lock held. One grower at a time: the
+ * worker, or the creator before the binding is published.
+ */
 static int mp_huge_grow(struct mp_huge_binding *b, unsigned int target,
 			gfp_t gfp)
 {
+	enum mp_huge_block_reason reason;
+	struct mp_huge_block *blk;
+	unsigned int lacks;
 	int err;
 
-	lockdep_assert_held(&b->lock);
+	for (;;) {
+		mutex_lock(&b->lock);
+		lacks = mp_huge_grow_lacks(b, target, &reason);
+		mutex_unlock(&b->lock);
+		if (!lacks)
+			return 0;
 
-	target = min(target, READ_ONCE(b->params.max_blocks));
-	while (b->nr_blocks < target) {
-		err = mp_huge_block_add(b, gfp, b->nr_blocks < b->params.blocks ?
-					MP_HUGE_BLOCK_RESERVED :
-					MP_HUGE_BLOCK_GROWN);
+		err = -ENOSPC;
+		if (!mp_huge_limit_reserve(1))
+			break;
+		err = -ENOMEM;
+		blk = mp_huge_block_new(b->nid, gfp);
+		if (!blk) {
+			mp_huge_limit_unreserve(1);
+			break;
+		}
+
+		mutex_lock(&b->lock);
+		lacks = mp_huge_grow_lacks(b, target, &reason);
+		if (lacks)
+			err = mp_huge_block_attach(b, blk, reason);
+		else	/* the maximum came down meanwhile */
+			mp_huge_block_discard(blk);
+		mutex_unlock(&b->lock);
+		if (!lacks) {
+			mp_huge_limit_unreserve(1);
+			return 0;
+		}
 		if (err) {
-			if (err == -ENOSPC)
-				mp_huge_stat_add(b, limit_hits, 1);
-			else
-				mp_huge_stat_add(b, grow_fail, 1);
-			trace_mp_huge_grow_fail(b->mb.id, b->nr_blocks,
-						err == -ENOSPC ? MP_HUGE_GROW_LIMIT :
-								 MP_HUGE_GROW_NOMEM);
-			return err;
+			mp_huge_limit_unreserve(1);
+			break;
 		}
 	}
-	return 0;
+
+	if (err == -ENOSPC)
+		mp_huge_stat_add(b, limit_hits, 1);
+	else
+		mp_huge_stat_add(b, grow_fail, 1);
+	trace_mp_huge_grow_fail(b->mb.id, READ_ONCE(b->nr_blocks),
+				err == -ENOSPC ? MP_HUGE_GROW_LIMIT :
+						 MP_HUGE_GROW_NOMEM);
+	return err;
 }
 
 /*** the reserve ***/
@@ -1234,11 +1306,9 @@ static void mp_huge_grow_work(struct work_struct *work)
 	struct mp_huge_binding *b = container_of(work, struct mp_huge_binding,
 						 work);
 
-	mutex_lock(&b->lock);
 	if (mp_huge_grow(b, READ_ONCE(b->want_blocks),
 			 GFP_KERNEL | __GFP_NORETRY))
 		WRITE_ONCE(b->grow_after, jiffies + MP_HUGE_GROW_BACKOFF);
-	mutex_unlock(&b->lock);
 	mp_huge_binding_put(b);
 }
 
@@ -1468,6 +1538,7 @@ struct mp_huge_binding *mp_huge_binding_create(const struct mp_huge_params *p,
 	b->capacity_blocks = p->max_blocks;
 	b->nid = p->nid == NUMA_NO_NODE ? numa_mem_id() : p->nid;
 	mutex_init(&b->lock);
+	seqcount_mutex_init(&b->params_seq, &b->lock);
 	INIT_LIST_HEAD(&b->blocks);
 	INIT_LIST_HEAD(&b->reserve);
 	spin_lock_init(&b->reserve_lock);
@@ -1483,10 +1554,8 @@ struct mp_huge_binding *mp_huge_binding_create(const struct mp_huge_params *p,
 		goto free;
 
 	if (reserve_now) {
-		mutex_lock(&b->lock);
 		err = mp_huge_grow(b, p->blocks,
 				   GFP_KERNEL | __GFP_RETRY_MAYFAIL);
-		mutex_unlock(&b->lock);
 		if (err == -ENOSPC)
 			NL_SET_ERR_MSG(extack,
 				       "reserving the huge pages would pass net.core.mp_huge_limit_mb");
@@ -1515,11 +1584,14 @@ EXPORT_SYMBOL_IF_KUNIT(mp_huge_binding_create);
 void mp_huge_binding_params(struct mp_huge_binding *binding,
 			    struct mp_huge_params *p)
 {
-	mutex_lock(&binding->lock);
-	*p = binding->params;
+	unsigned int seq;
+
+	do {
+		seq = read_seqcount_begin(&binding->params_seq);
+		*p = binding->params;
+	} while (read_seqcount_retry(&binding->params_seq, seq));
 	strscpy(p->policy, binding->policy->name, sizeof(p->policy));
 	p->nid = binding->nid;
-	mutex_unlock(&binding->lock);
 }
 EXPORT_SYMBOL_IF_KUNIT(mp_huge_binding_params);
 
@@ -1599,10 +1671,14 @@ int mp_huge_binding_set(struct mp_huge_binding *binding, u32 max_blocks,
 			NL_SET_ERR_MSG(extack, "the policy cannot change this live");
 			goto unlock;
 		}
+		write_seqcount_begin(&binding->params_seq);
 		mp_huge_params_merge(&binding->params.policy_params, params);
+		write_seqcount_end(&binding->params_seq);
 	}
 	if (max_blocks) {
+		write_seqcount_begin(&binding->params_seq);
 		WRITE_ONCE(binding->params.max_blocks, max_blocks);
+		write_seqcount_end(&binding->params_seq);
 		if (binding->want_blocks > max_blocks)
 			WRITE_ONCE(binding->want_blocks, max_blocks);
 		if (binding->nr_blocks > max_blocks)

@@ -7,6 +7,8 @@
 #ifndef _NET_CORE_MP_KUNIT_H
 #define _NET_CORE_MP_KUNIT_H
 
+#include <linux/types.h>
+
 #if IS_ENABLED(CONFIG_KUNIT)
 struct ctl_table;
 struct fault_attr;
@@ -23,6 +25,8 @@ const struct ctl_table *mp_default_table(struct net *net);
 #ifdef CONFIG_FAULT_INJECTION
 extern struct fault_attr mp_huge_fail_block;
 #endif
+struct page;
+struct page *mp_huge_alloc_block(int nid, gfp_t gfp);
 #endif
 
 #endif /* _NET_CORE_MP_KUNIT_H */
