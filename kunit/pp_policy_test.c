@@ -526,11 +526,12 @@ static struct kunit_suite pp_policy_contract_suite = {
 /*** the budget policy ***/
 
 static struct mp_huge_binding *pp_test_budget_binding(struct kunit *test,
-						      u32 blocks, u32 budget)
+						      u32 blocks, u32 max_blocks,
+						      u32 budget)
 {
 	struct mp_huge_params p = {
 		.blocks		= blocks,
-		.max_blocks	= blocks,
+		.max_blocks	= max_blocks,
 		.policy		= "budget",
 		.policy_params	= { .set = PP_POLICY_BUDGET, .budget = budget },
 		.nid		= NUMA_NO_NODE,
@@ -548,8 +549,22 @@ static u64 pp_test_kept(struct mp_huge_binding *b)
 	       mp_test_stat(b, MP_HUGE_STAT_PAGES_PARKED);
 }
 
-/* The store never holds more than the budget; huge pages whose pages are
- * all home go back whole, until nothing but pages in flight is held.
+static void pp_test_hold_restore(void *hold)
+{
+	mp_huge_trim_hold = (unsigned long)hold;
+}
+
+/* Trims that releases ask for wait for @hold after growth, for this test. */
+static void pp_test_trim_hold(struct kunit *test, unsigned long hold)
+{
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+			pp_test_hold_restore, (void *)mp_huge_trim_hold), 0);
+	mp_huge_trim_hold = hold;
+}
+
+/* The store never holds more than the budget; huge pages above the
+ * reservation whose pages are all home go back whole, and an operator's
+ * trim leaves nothing but pages in flight held.
  */
 static void pp_test_budget_bound(struct kunit *test)
 {
@@ -561,14 +576,19 @@ static void pp_test_budget_bound(struct kunit *test)
 	unsigned int i;
 
 	pp_test_policy_name(test);
+	pp_test_trim_hold(test, 0);
 	pages = kunit_kcalloc(test, want, sizeof(*pages), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, pages);
-	b = pp_test_budget_binding(test, 2, budget);
+	b = pp_test_budget_binding(test, 1, 2, budget);
 	mp_test_bind(test, b, ctx->dev, 0);
 	pool = mp_test_pool(test, ctx->dev, 0, 0, NULL);
 
-	for (i = 0; i < want; i++)
+	for (i = 0; i < want; i++) {
 		pages[i] = mp_test_alloc(pool);
+		if (!pool->alloc.count)
+			mp_huge_flush();	/* let the worker grow */
+	}
+	KUNIT_ASSERT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS), 2);
 	for (i = 0; i < want; i++) {
 		mp_test_free(pool, pages[i]);
 		KUNIT_ASSERT_LE(test, pp_test_kept(b), budget);
@@ -576,11 +596,12 @@ static void pp_test_budget_bound(struct kunit *test)
 	mp_test_flush_cache(pool);
 	KUNIT_EXPECT_LE(test, pp_test_kept(b), budget);
 
-	/* releases asked for a trim: the block whose pages are all home goes
-	 * back, the one whose page waits in the ring stays
+	/* releases asked for a trim: the block above the reservation goes
+	 * back, the reserved one stays
 	 */
 	mp_huge_flush();
 	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS_RETURNED), 1);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS), 1);
 
 	mp_test_pool_destroy(test, pool);
 	mp_huge_trim(b);
@@ -604,7 +625,7 @@ static void pp_test_budget_live(struct kunit *test)
 	unsigned int i;
 
 	pp_test_policy_name(test);
-	b = pp_test_budget_binding(test, 1, 1000);
+	b = pp_test_budget_binding(test, 1, 1, 1000);
 	mp_test_bind(test, b, ctx->dev, 0);
 	pool = mp_test_pool(test, ctx->dev, 0, 0, NULL);
 	for (i = 0; i < ARRAY_SIZE(pages); i++)
@@ -627,9 +648,71 @@ static void pp_test_budget_live(struct kunit *test)
 static const char * const pp_test_budget_only[] = { "budget" };
 KUNIT_ARRAY_PARAM(pp_test_budget, pp_test_budget_only, pp_test_policy_desc);
 
+/* Traffic that comes and goes: each burst takes the binding from its
+ * reservation (one block) to three, then every page comes home and the
+ * policy parks all but its budget. The blocks grown stay while bursts keep
+ * coming within mp_huge_trim_hold of the last growth: each burst after the
+ * first is served by what the binding holds, with no growth and no trim.
+ * Once the bursts stop, the blocks above the reservation go back when the
+ * hold ends, with no release to ask for it, and the reservation stays.
+ */
+static void pp_test_budget_churn(struct kunit *test)
+{
+	const unsigned int want = 3 * MP_HUGE_PAGES;
+	const unsigned long hold = 4 * HZ;
+	struct mp_test_ctx *ctx = test->priv;
+	struct mp_huge_binding *b;
+	struct page_pool *pool;
+	struct page **pages;
+	unsigned int burst, i;
+	unsigned long grown;
+
+	pp_test_policy_name(test);
+	pp_test_trim_hold(test, hold);
+	pages = kunit_kcalloc(test, want, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	b = pp_test_budget_binding(test, 1, 3, 16);
+	mp_test_bind(test, b, ctx->dev, 0);
+	pool = mp_test_pool(test, ctx->dev, 0, 0, NULL);
+
+	for (burst = 0; burst < 4; burst++) {
+		if (burst == 1)
+			grown = jiffies;
+		for (i = 0; i < want; i++) {
+			pages[i] = mp_test_alloc(pool);
+			KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+			if (!pool->alloc.count)
+				mp_huge_flush();	/* let the worker grow */
+		}
+		for (i = 0; i < want; i++)
+			mp_test_free(pool, pages[i]);
+		mp_test_flush_cache(pool);
+		mp_huge_flush();	/* the trims the parks asked for */
+		KUNIT_EXPECT_EQ_MSG(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS), 3,
+				    "burst %u", burst);
+	}
+	KUNIT_ASSERT_LT_MSG(test, jiffies - grown, hold,
+			    "the bursts outlasted the hold: too slow a machine for this test");
+	/* grown once: one reserved and two grown blocks carved, none back */
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_PAGES_CARVED),
+			3 * MP_HUGE_PAGES);
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS_RETURNED), 0);
+
+	/* the hold ends: the grown blocks go back by themselves */
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_stat(b, MP_HUGE_STAT_BLOCKS, 1));
+	KUNIT_EXPECT_EQ(test, mp_test_stat(b, MP_HUGE_STAT_BLOCKS_RETURNED), 2);
+
+	mp_test_pool_destroy(test, pool);
+	mp_test_unbind(test, ctx->dev, 0);
+	mp_test_put(test, b);
+	KUNIT_EXPECT_TRUE(test, mp_test_wait_home(ctx->blocks_before));
+}
+
 static struct kunit_case pp_policy_budget_cases[] = {
 	KUNIT_CASE_PARAM(pp_test_budget_bound, pp_test_budget_gen_params),
 	KUNIT_CASE_PARAM(pp_test_budget_live, pp_test_budget_gen_params),
+	KUNIT_CASE_PARAM_ATTR(pp_test_budget_churn, pp_test_budget_gen_params,
+			      { .speed = KUNIT_SPEED_SLOW }),
 	{}
 };
 

@@ -20,9 +20,12 @@
  * Only block pages ever enter the store, so it never holds more than the
  * blocks' pages, whatever the policy. A block whose pages are all home
  * (store or reserve), bar those lost, can be given back whole: when a park
- * makes every page of a block parked, the trim worker gives it back
- * without touching the store; an operator's trim (mp_huge_trim()) drains
- * the store to find every such block.
+ * makes every page of a block above the reservation parked, the trim
+ * worker gives it back without touching the store, once the binding has
+ * not grown for mp_huge_trim_hold (so that traffic which comes and goes
+ * does not cycle blocks between trim and growth); an operator's trim
+ * (mp_huge_trim()) drains the store to find every such block, the
+ * reservation's included.
  * A page that comes back still referenced elsewhere (splice, zerocopy) is
  * lost to its block for good: page_pool drops its reference, but the
  * binding keeps one until the block goes back, so that the page cannot
@@ -114,6 +117,15 @@
  * coalesces a burst of releases into one trim.
  */
 #define MP_HUGE_TRIM_DELAY	(HZ / 10)
+/* Blocks grown above the reservation stay at least this long after the
+ * binding last grew: traffic that comes and goes would otherwise cycle
+ * them between trim and growth (an order-9 allocation, a 2 MiB map and
+ * unmap and, with a strict IOMMU, an IOTLB flush each) with every burst.
+ * A grow-trim cycle of a binding takes this long at least. KUnit shortens
+ * it.
+ */
+VISIBLE_IF_KUNIT unsigned long mp_huge_trim_hold = 5 * HZ;
+EXPORT_SYMBOL_IF_KUNIT(mp_huge_trim_hold);
 
 struct mp_huge_block {
 	struct page *page;		/* first of MP_HUGE_PAGES pages */
@@ -165,6 +177,9 @@ struct mp_huge_binding {
 	struct list_head blocks;		/* lock */
 	unsigned int nr_blocks;			/* lock; READ_ONCE outside */
 	unsigned int want_blocks;		/* READ_ONCE/WRITE_ONCE */
+	unsigned long grown_at;			/* jiffies of the last
+						 * growth; lock
+						 */
 	unsigned long grow_after;		/* jiffies; READ/WRITE_ONCE */
 	struct xarray block_index;		/* pfn >> MP_HUGE_ORDER -> block */
 	struct mp_dma dma;			/* slots: lock; see mp_dma.h */
@@ -578,6 +593,7 @@ static int mp_huge_block_attach(struct mp_huge_binding *b,
 
 	list_add_tail(&blk->node, &b->blocks);
 	WRITE_ONCE(b->nr_blocks, b->nr_blocks + 1);
+	b->grown_at = jiffies;
 	mp_huge_stat_add(b, carved, MP_HUGE_PAGES);
 	trace_mp_huge_block(b->mb.id, page_to_pfn(blk->page), true, reason,
 			    b->nr_blocks);
@@ -722,7 +738,12 @@ static void mp_huge_reserve_park(struct mp_huge_binding *b,
 	whole = blk->reserved + blk->nr_lost == MP_HUGE_PAGES;
 	spin_unlock_bh(&b->reserve_lock);
 
-	if (kick && whole)
+	/* the reservation stays (up to the maximum): only a block above it
+	 * is worth a trim
+	 */
+	if (kick && whole &&
+	    READ_ONCE(b->nr_blocks) > min(b->params.blocks,
+					  READ_ONCE(b->params.max_blocks)))
 		mp_huge_kick_trim(b);
 }
 
@@ -1312,18 +1333,46 @@ static void mp_huge_grow_work(struct work_struct *work)
 	mp_huge_binding_put(b);
 }
 
+/* What releases asked for: the blocks the policy let go go back, down to
+ * the reservation and only once the binding has not grown for
+ * mp_huge_trim_hold; or, over the maximum (lowered live), down to it at
+ * once. The growth target comes down with what is kept, so the next
+ * growth is a block at a time again.
+ */
 static void mp_huge_trim_work(struct work_struct *work)
 {
 	struct mp_huge_binding *b = container_of(to_delayed_work(work),
 						 struct mp_huge_binding,
 						 trim_work);
+	unsigned long hold_end;
+	unsigned int keep;
 
 	mutex_lock(&b->lock);
+	if (mp_huge_over_max(b)) {
+		keep = READ_ONCE(b->params.max_blocks);
+	} else {
+		keep = b->params.blocks;
+		if (b->nr_blocks <= keep)
+			goto unlock;
+		hold_end = b->grown_at + READ_ONCE(mp_huge_trim_hold);
+		if (time_before(jiffies, hold_end)) {
+			/* again when the hold ends, unless this work holds
+			 * the last reference: the teardown gives all back
+			 */
+			if (refcount_read(&b->mb.ref) > 1) {
+				mp_binding_get(&b->mb);
+				if (!queue_delayed_work(mp_wq, &b->trim_work,
+							hold_end - jiffies))
+					mp_huge_binding_put(b);
+			}
+			goto unlock;
+		}
+	}
 	mp_huge_stat_add(b, trims, 1);
-	/* over the maximum, down to it; else every block the policy let go */
-	mp_huge_trim_parked(b, MP_HUGE_BLOCK_PARKED_WHOLE,
-			    mp_huge_over_max(b) ?
-			    READ_ONCE(b->params.max_blocks) : 0);
+	mp_huge_trim_parked(b, MP_HUGE_BLOCK_PARKED_WHOLE, keep);
+	if (READ_ONCE(b->want_blocks) > b->nr_blocks)
+		WRITE_ONCE(b->want_blocks, b->nr_blocks);
+unlock:
 	mutex_unlock(&b->lock);
 	mp_huge_binding_put(b);
 }
@@ -1333,8 +1382,10 @@ static void mp_huge_trim_work(struct work_struct *work)
  * @binding: the binding
  *
  * Every huge page whose pages are all home, in the policy's store or not,
- * is unmapped and freed. What an operator asks for; the data path only
- * ever asks for blocks whose pages are all parked. Process context.
+ * is unmapped and freed, the reservation's included, at once. What an
+ * operator asks for; the data path only ever asks for blocks above the
+ * reservation whose pages are all parked, and waits for mp_huge_trim_hold
+ * after growth. Process context.
  *
  * Return: how many huge pages went back.
  */
@@ -1347,6 +1398,8 @@ unsigned int mp_huge_trim(struct mp_huge_binding *binding)
 	mp_huge_stat_add(binding, trims, 1);
 	mp_huge_do_trim(binding, 0);
 	before -= binding->nr_blocks;
+	if (READ_ONCE(binding->want_blocks) > binding->nr_blocks)
+		WRITE_ONCE(binding->want_blocks, binding->nr_blocks);
 	mutex_unlock(&binding->lock);
 	return before;
 }

@@ -27,6 +27,7 @@ extern struct fault_attr mp_huge_fail_block;
 #endif
 struct page;
 struct page *mp_huge_alloc_block(int nid, gfp_t gfp);
+extern unsigned long mp_huge_trim_hold;
 #endif
 
 #endif /* _NET_CORE_MP_KUNIT_H */
