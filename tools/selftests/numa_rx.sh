@@ -20,7 +20,11 @@
 #    and no waive;
 #  - the provider did not see the ring's pages come back: every release
 #    it counted is one page_pool counted as a ring overflow or a page
-#    still held elsewhere.
+#    still held elsewhere;
+#  - with every free 2 MiB block of node 0 taken (hugetlb pages of that
+#    node), a binding of node 0 under traffic takes no huge page of node 1
+#    (page_pool would waive each of its pages): its growth fails and
+#    counts it, and its refills are served by order-0 pages.
 #
 # usage: numa_rx.sh       (root, hugepool kernel, a guest with 2 NUMA nodes)
 set -uo pipefail
@@ -57,6 +61,7 @@ hold_trace_start() {
 	echo 8192 > "$HOLD_TRACE/buffer_size_kb"
 	echo 0 > "$HOLD_TRACE/tracing_on"
 	echo 1 > "$HOLD_TRACE/events/page_pool/page_pool_state_hold/enable"
+	echo 1 > "$HOLD_TRACE/events/mp_huge/mp_huge_block/enable"
 }
 
 hold_trace_on() { echo > "$HOLD_TRACE/trace"; echo 1 > "$HOLD_TRACE/tracing_on"; }
@@ -76,10 +81,11 @@ node_spans() {
 		$1 == "start_pfn:" && spanned > 0 { print node, $2, $2 + spanned }' /proc/zoneinfo
 }
 
-# NID: the pages handed out since hold_trace_on, "on-NID elsewhere
-# unknown" (unknown: a pfn no zone of any node spans, or of two nodes)
+# NID [EVENT]: the pages handed out since hold_trace_on (EVENT: the huge
+# pages the bindings took, mp_huge_block add), "on-NID elsewhere unknown"
+# (unknown: a pfn no zone of any node spans, or of two nodes)
 pages_by_node() {
-	awk -v nid="$1" '
+	awk -v nid="$1" -v event="${2:-page_pool_state_hold: }" '
 		function hex(s,   i, n) {
 			s = tolower(s); sub(/^0x/, "", s); n = 0
 			for (i = 1; i <= length(s); i++)
@@ -87,7 +93,7 @@ pages_by_node() {
 			return n
 		}
 		FILENAME == "-" { node[++z] = $1; lo[z] = $2; hi[z] = $3; next }
-		/page_pool_state_hold:/ && match($0, /pfn=0x[0-9a-f]+/) {
+		index($0, event) && match($0, /pfn=0x[0-9a-f]+/) {
 			pfn = hex(substr($0, RSTART + 4, RLENGTH - 4))
 			found = ""
 			for (i = 1; i <= z; i++)
@@ -157,6 +163,51 @@ run_case() {
 	hp unbind "$id" >/dev/null 2>&1
 }
 
+# free blocks of order 9 or more in node $1's zones, from /proc/buddyinfo
+free_2m_node() {
+	awk -v node="$1," '$1 == "Node" && $2 == node {
+		for (i = 5 + 9; i <= NF; i++) n += $i * 2 ^ (i - 5 - 9) }
+		END { print n + 0 }' /proc/buddyinfo
+}
+
+NODE0_HUGETLB=/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages
+
+# Node 0 without a free 2 MiB block: a binding of node 0 grows from
+# nowhere else. Its growth fails, or finds a block compaction made on node
+# 0; never one of node 1. Traffic on CPU 0, so that nothing but the
+# binding's own choice of node is tested.
+scarce_case() {
+	local what="node 0 without a free 2 MiB block" id fails falls on off unknown
+	echo 100000 > "$NODE0_HUGETLB"
+	hp_cleanup_add hugetlb "echo 0 > $NODE0_HUGETLB"
+	hp_log "$what: node 0 hugetlb pages $(< "$NODE0_HUGETLB"), free 2 MiB blocks: node 0 $(free_2m_node 0), node 1 $(free_2m_node 1)"
+	if [[ $(free_2m_node 0) != 0 || $(free_2m_node 1) == 0 ]]; then
+		hp_not_ok "$what: the scarcity (node 0 none free, node 1 some)"
+		hp_not_ok "$what: no huge page taken from node 1"
+		hp_not_ok "$what: growth failed and said so, or compaction made a block of node 0"
+	else
+		hp_ok "$what: the scarcity (node 0 none free, node 1 some)"
+		id=$(hp bind vb 0-3 huge blocks 0 max 4 nid 0 2>/dev/null)
+		hold_trace_on
+		ip -n "$HP_NSB" link set dev vb xdpdrv obj "$(hp_xdp_obj)" sec xdp
+		traffic 0
+		hold_trace_off
+		read -r on off unknown <<< "$(pages_by_node 0 "mp_huge_block: binding=${id:-x} ")"
+		fails=$(hp show vb | awk '$1 == "grow-failures" { print $2 }')
+		falls=$(hp show vb | awk '$1 == "fallbacks" { print $2 }')
+		hp_log "$what: binding ${id:-none}: huge pages taken: $on of node 0, $off of another node, $unknown of none known; grow-failures ${fails:-?}, fallbacks ${falls:-?}"
+		hp_expect "$what: no huge page taken from node 1" \
+			$((off == 0 && unknown == 0)) -eq 1
+		hp_expect "$what: growth failed and said so, or compaction made a block of node 0" \
+			$((${fails:-0} > 0 || on > 0)) -eq 1
+		ip -n "$HP_NSB" link set dev vb xdpdrv off
+		hp_flush_defer_lists
+		[[ -z $id ]] || hp unbind "$id" >/dev/null 2>&1
+	fi
+	echo 0 > "$NODE0_HUGETLB"
+	hp_cleanup_drop hugetlb
+}
+
 cpu_node() {
 	local d
 	for d in /sys/devices/system/cpu/cpu"$1"/node*; do
@@ -170,13 +221,14 @@ main() {
 	[[ -x $HUGEPOOL ]] || hp_fail_all "no $HUGEPOOL: run scripts/build-tools.sh"
 	[[ -d /sys/devices/system/node/node1 && $(cpu_node 1) == 1 && $(cpu_node 0) == 0 ]] ||
 		hp_fail_all "needs two NUMA nodes, CPU 0 on node 0 and CPU 1 on node 1 (scripts/vm.sh --numa)"
-	hp_plan 10
+	hp_plan 13
 	hp_kmemleak_clear
 	hold_trace_start || hp_fail_all "no tracefs instance for page_pool_state_hold"
 	hp_sysctl_default net.core.mp_default=none
 	hp_veth_pair 10.93.0 4 || hp_fail_all "no veth pair"
 	run_case 0 1
 	run_case 1 1
+	scarce_case
 	hp_veth_del
 	hp_check "every huge page back" hp_until $((SECONDS + 60)) hp_no_blocks
 	hp_check "kmemleak: nothing new" hp_kmemleak_none
