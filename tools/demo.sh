@@ -3,7 +3,8 @@
 # What make run shows, in the guest: the providers on real rx queues with
 # real traffic. A veth pair across two network namespaces, four queues
 # each, a native XDP program on the receiver (vb) so veth copies TCP
-# traffic into page pool pages.
+# traffic into page pool pages. The short tour (make run) is phases 1 and
+# 4; --long (make run-long) all four. Each phase prints its time.
 #  1. traffic on the page allocator; then tools/hugepool binds vb's rx
 #     queues to a hugepage binding (netlink mp-bind; veth has no queue
 #     management ops, so the binding is pending until XDP attach makes new
@@ -20,10 +21,12 @@
 #  4. the memory-cap provider against a flood whose receiver stops
 #     reading (tools/selftests/cap_lowmem.sh).
 #
-# usage: tools/demo.sh [seconds of traffic]
+# usage: tools/demo.sh [--long] [seconds of traffic]
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/tools/selftests/lib.sh"
+LONG=0
+[[ ${1:-} != --long ]] || { LONG=1; shift; }
 SECS=${1:-8}
 NET=10.99.0
 # the operator's tool (tools/hugepool, built by scripts/build-tools.sh),
@@ -31,6 +34,28 @@ NET=10.99.0
 hp() { ip netns exec "$HP_NSB" "$HP_BUILD/tools/hugepool" "$@"; }
 
 title() { printf '\n=== %s\n' "$*"; }
+
+# phase NAME COMMAND...: a phase of the tour, and the time it took
+phase() {
+	local t0=$SECONDS rc=0
+	printf '\n##### %s\n' "$1"
+	"${@:2}" || rc=$?
+	printf '##### %s: %d s%s\n' "$1" $((SECONDS - t0)) "$([[ $rc == 0 ]] || echo ", FAILED")"
+	return $rc
+}
+
+scarcity() {
+	title "huge page scarcity: memory fragmented, hugeadm takes every 2 MiB block left, then gives them back"
+	"$top/tools/selftests/hugeadm_scarcity.sh" | digest
+}
+
+cap() {
+	title "memory-cap provider: a TCP flood whose receiver stops reading, without and with a cap of 64 pages per queue"
+	"$top/tools/selftests/cap_lowmem.sh" 64 | grep -E '^# (page allocator|memory-cap|footprint|  )|^not ok'
+	local rc=${PIPESTATUS[0]}
+	cat "$HP_CAP_DEBUGFS/bindings"
+	return "$rc"
+}
 
 # show a command as an operator would type it, then run it
 run() {
@@ -112,17 +137,14 @@ defaults() {
 main() {
 	local mem0 rc=0
 	mem0=$(hp_mem_available)
-	per_queue || rc=1
-
-	title "huge page scarcity: memory fragmented, hugeadm takes every 2 MiB block left, then gives them back"
-	"$top/tools/selftests/hugeadm_scarcity.sh" | digest || rc=1
-
-	defaults || rc=1
+	phase "1. a hugepage binding on veth's rx queues" per_queue || rc=1
+	if ((LONG)); then
+		phase "2. huge page scarcity (hugeadm)" scarcity || rc=1
+		phase "3. the namespace's defaults" defaults || rc=1
+	fi
 	echo "MemAvailable: $((mem0 / 1024)) MiB before, $(($(hp_mem_available) / 1024)) MiB after"
-
-	title "memory-cap provider: a TCP flood whose receiver stops reading, without and with a cap of 64 pages per queue"
-	"$top/tools/selftests/cap_lowmem.sh" 64 | grep -E '^# (page allocator|memory-cap|footprint|  )|^not ok'
-	cat "$HP_CAP_DEBUGFS/bindings"
+	phase "4. the memory cap under a stalled receiver" cap || rc=1
+	((LONG)) || echo "(make run-long adds huge page scarcity and the namespace's defaults)"
 	return $rc
 }
 
