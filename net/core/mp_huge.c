@@ -172,6 +172,9 @@ struct mp_huge_binding {
 	u32 capacity_blocks;			/* max_blocks at creation */
 	const struct pp_policy_ops *policy;
 	void *store;
+	bool over_max;				/* lock; READ_ONCE outside:
+						 * see mp_huge_over_max()
+						 */
 
 	struct mutex lock;			/* see the locking above */
 	struct list_head blocks;		/* lock */
@@ -208,11 +211,19 @@ static void mp_huge_kick_trim(struct mp_huge_binding *b);
 
 /* The binding holds more blocks than its maximum (lowered live): pages
  * coming home are parked, not offered to the policy, so that the blocks
- * over it become whole and go back (mp_huge_trim_work()). Any context.
+ * over it become whole and go back (mp_huge_trim_work()). One flag beside
+ * the store pointer, which every release reads anyway. Any context.
  */
 static bool mp_huge_over_max(const struct mp_huge_binding *b)
 {
-	return READ_ONCE(b->nr_blocks) > READ_ONCE(b->params.max_blocks);
+	return READ_ONCE(b->over_max);
+}
+
+/* Blocks went back, or the maximum changed. Caller holds the lock. */
+static void mp_huge_note_max(struct mp_huge_binding *b)
+{
+	lockdep_assert_held(&b->lock);
+	WRITE_ONCE(b->over_max, b->nr_blocks > b->params.max_blocks);
 }
 
 static struct mp_huge_binding *mp_huge_mb(struct mp_binding *mb)
@@ -1219,6 +1230,7 @@ static unsigned int mp_huge_free_returning(struct mp_huge_binding *b,
 		n++;
 	}
 	mp_huge_stat_add(b, returned, n);
+	mp_huge_note_max(b);
 	return n;
 }
 
@@ -1736,6 +1748,7 @@ int mp_huge_binding_set(struct mp_huge_binding *binding, u32 max_blocks,
 			WRITE_ONCE(binding->want_blocks, max_blocks);
 		if (binding->nr_blocks > max_blocks)
 			mp_huge_do_trim(binding, max_blocks);
+		mp_huge_note_max(binding);
 	}
 unlock:
 	mutex_unlock(&binding->lock);
