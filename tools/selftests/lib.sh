@@ -316,6 +316,14 @@ hp_total_blocks() {
 
 hp_no_blocks() { [[ $(hp_total_blocks) == 0 ]]; }
 
+# no page pool of this namespace is destroyed and still waits for pages
+# (hugepool pools: "detached"); fails if netlink cannot tell
+hp_no_pools_in_flight() {
+	local out
+	out=$("$HP_BUILD/tools/hugepool" pools 2>/dev/null) || return 1
+	awk 'NR > 1 && $NF == "detached" { n++ } END { exit n > 0 }' <<< "$out"
+}
+
 # hp_binding_sum_file file dev key: sum of a counter over the bindings of
 # a device in a provider's debugfs file
 hp_binding_sum_file() {

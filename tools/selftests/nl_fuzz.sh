@@ -1,12 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# The netlink fuzzer (nlfuzz.py) against a veth pair and a netdevsim
-# device, with two bindings of the operator's, made before the fuzzing,
-# that it names by id in changes and unbinds it must see refused: random
-# requests to the binding operations, then each kept binding's whole state
-# as it was and every other binding from before too, every huge page the
-# fuzzing reserved given back, and nothing leaked. The harness scans the
-# kernel log for splats.
+# The netlink fuzzers against a veth pair and a netdevsim device:
+#  1. nlfuzz.py, with two bindings of the operator's, made before the
+#     fuzzing, that it names by id in changes and unbinds it must see
+#     refused: random requests to the binding operations, then each kept
+#     binding's whole state as it was and every other binding from before
+#     too;
+#  2. nlspec_fuzz.py: requests built from the YNL spec's grammar (valid
+#     nests with values at the edges of the spec's checks, attributes
+#     missing or twice), the devices changing between them (channel count,
+#     down and up, a move to another namespace and back, netdevsim made
+#     anew): every refusal says why (extended ack) and changes no binding;
+# then every huge page the fuzzing reserved given back, no page pool left
+# in flight, and nothing leaked. The harness scans the kernel log for
+# splats.
 #
 # The seed changes from run to run and is printed; HP_SEED=N runs the same
 # requests again (in the guest: scripts/vm.sh -- env HP_SEED=N
@@ -20,8 +27,12 @@ set -uo pipefail
 # make check's count: about 10 s of requests in the debug guest (1500 took 4 s),
 # the whole test about a minute with its devices, teardown and kmemleak scan
 N=3000
-[[ ${1:-} != long ]] || N=50000
-[[ ! ${1:-} =~ ^[0-9]+$ ]] || N=$1
+# the grammar's requests: each refusal costs a dump, each device change
+# forks (a second under TCG)
+NSPEC=800
+[[ ${1:-} != long ]] || { N=50000; NSPEC=20000; }
+[[ ! ${1:-} =~ ^[0-9]+$ ]] || { N=$1; NSPEC=$1; }
+HP_NSC=hpc-$HP_NAME-$$
 # the clock's microseconds, without a fork
 SEED=${HP_SEED:-$((${EPOCHREALTIME/./} % 4294967296))}
 NSIM_ID=$((4000 + $$ % 1000))
@@ -48,7 +59,7 @@ kept_there() {
 main() {
 	local keep vb nsim held rc=0
 	hp_require_root
-	hp_plan 4
+	hp_plan 6
 	hp_kmemleak_clear
 	hp_veth_pair 10.95.0 4 xdp || hp_fail_all "no veth pair"
 	echo "$NSIM_ID 1 4" > /sys/bus/netdevsim/new_device ||
@@ -74,11 +85,23 @@ main() {
 	hp_expect "nlfuzz.py: kept bindings and state as they were after $N random requests" \
 		"$rc" -eq 0
 	hp_check "the kept bindings are still there" kept_there "${keep[@]}"
+
+	hp_netns_add "$HP_NSC" || hp_fail_all "no third namespace"
+	rc=0
+	ip netns exec "$HP_NSB" /usr/bin/python3 "$HP_TOP/tools/selftests/nlspec_fuzz.py" \
+		--spec "$HP_KSRC/Documentation/netlink/specs/netdev.yaml" -n "$NSPEC" -s "$SEED" \
+		--dev vb --dev "$nsim" --nsim "$NSIM_ID:$nsim" --ns "$HP_NSB" \
+		--other-ns "$HP_NSC" > "$HP_TMP/spec" 2>&1 || rc=$?
+	hp_dump "$HP_TMP/spec"
+	hp_expect "nlspec_fuzz.py: $NSPEC requests of the spec's grammar, devices changing: every refusal with an extended ack, changing nothing" \
+		"$rc" -eq 0
+	hp_netns_del "$HP_NSC"
 	echo "$NSIM_ID" > /sys/bus/netdevsim/del_device
 	hp_cleanup_drop nsim
 	hp_veth_del
 	hp_check "every huge page the fuzzing and the kept binding reserved back (held before: $held)" \
 		hp_until $((SECONDS + 60)) blocks_at_most "$held"
+	hp_check "no page pool left in flight" hp_until $((SECONDS + 60)) hp_no_pools_in_flight
 	hp_check "kmemleak: nothing new" hp_kmemleak_none
 	hp_done
 }
