@@ -17,14 +17,23 @@
  - refuse_before_reserve: a request refused for its queues reserved (and
    gave back) its huge pages before it looked at them: up to 1 GiB for
    nothing. Nothing is reserved for a refused request now.
+ - moved_while_reserving: mp-bind reserves its huge pages without RTNL,
+   between the two looks at the device; a device moved to another
+   namespace meanwhile was bound all the same, with the old namespace's
+   view of it. A bind of 256 huge pages (seconds in the debug guest) with
+   the device moved 0.3 s in must be refused (ENODEV, "the device moved to
+   another namespace"), leave no binding, and give its huge pages back.
 
 usage: mp_edges.py [case...]   (as root, in the guest of scripts/vm.sh)
 """
 
 import errno
 import os
+import socket
+import struct
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -143,6 +152,92 @@ def refuse_before_reserve() -> None:
     ksft_eq(len(events), 0, 'no huge page reserved for a refused request')
 
 
+def held_blocks():
+    """Huge pages held by every hugepage binding (the provider's view)."""
+    for line in DEBUGFS.read_text().splitlines():
+        if line.startswith('total blocks='):
+            return int(line.split('=', 1)[1])
+    raise KsftFailEx(f'no "total blocks=" in {DEBUGFS}')
+
+
+def move_netns(ifindex, fd):
+    """Move a device to the namespace of @fd, as `ip link set netns` does
+    (RTM_NEWLINK, IFLA_NET_NS_FD), without a fork: under TCG a fork takes
+    longer than the window this races with. Returns the errno (0: moved)."""
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0) as s:
+        attr = struct.pack('=HHI', 8, 28, fd)                 # IFLA_NET_NS_FD
+        body = struct.pack('=BxHiII', 0, 0, ifindex, 0, 0) + attr
+        s.send(struct.pack('=IHHII', 16 + len(body), 16, 1 | 4, 1, 0) + body)
+        data = s.recv(4096)
+        return -struct.unpack_from('=i', data, 16)[0]
+
+
+def moved_while_reserving() -> None:
+    """mp-bind looks at the device under RTNL, reserves without it, and
+    looks again: a device moved to another namespace in between must be
+    refused. The window is the reservation (0.1-0.2 s for 512 huge pages
+    in the debug guest), so the move is sent from here at a sweep of
+    delays after the bind, until one lands in it."""
+    f = NetdevFamily()
+    name, ifindex = nsim(2)
+    other = f'hp-edges-{os.getpid()}'
+    ip(f'netns add {other}')
+    defer(ip, f'netns del {other}')
+    limit = Path('/proc/sys/net/core/mp_huge_limit_mb')
+    was = limit.read_text().strip()
+    limit.write_text('1024')
+    defer(limit.write_text, was)
+    held = held_blocks()
+    here = os.open('/proc/self/ns/net', os.O_RDONLY)
+    defer(os.close, here)
+    there = os.open(f'/run/netns/{other}', os.O_RDONLY)
+    defer(os.close, there)
+    outcomes = []
+    for attempt in range(30):
+        delay = 0.01 * (attempt % 15)
+        out = {}
+
+        def bind(out=out):
+            t0 = time.monotonic()
+            try:
+                out['ok'] = f.mp_bind({'ifindex': ifindex, 'type': 'huge',
+                                       'queues': [{'id': 0, 'type': 'rx'}],
+                                       'huge': {'blocks': 512, 'max-blocks': 512}})
+            except NlError as e:
+                out['err'] = e
+            out['secs'] = time.monotonic() - t0
+        t = threading.Thread(target=bind)
+        t.start()
+        time.sleep(delay)
+        moved = move_netns(ifindex, there)
+        t.join()
+        # and back (its ifindex stays), for the next attempt and the cleanup
+        if not moved:
+            subprocess.run(['ip', '-n', other, 'link', 'set', name, 'netns',
+                            str(os.getpid())], check=True)
+        err = out.get('err')
+        ext = (err.nl_msg.extack or {}) if err else {}
+        what = (f'{errno.errorcode.get(err.error, err.error)}: {ext.get("msg", "")}'
+                if err else f'bound ({out["ok"]["id"]})')
+        outcomes.append(f'{delay:.2f} s: {what} ({out["secs"]:.2f} s, move {moved})')
+        if not err:
+            f.mp_unbind({'id': out['ok']['id']})
+        # the huge pages of a binding unbound or refused go back from a
+        # worker: the next attempt must not meet them in the limit
+        wait(lambda: held_blocks() <= held, 60, 'the huge pages reserved given back')
+        if err and err.error == errno.ENODEV and 'moved to another namespace' in ext.get('msg', ''):
+            break
+    ksft_pr('move sent after the bind by; answer (bind time, move errno): ' +
+            '; '.join(outcomes))
+    ksft_true('moved to another namespace' in outcomes[-1],
+              'a bind whose device moved while it reserved: refused, "moved to another namespace"')
+    ksft_true(all('bound' in o or 'moved' in o or 'no such device' in o for o in outcomes),
+              'every other attempt bound before the move, or found no device')
+    ksft_eq([b for b in f.mp_binding_get({}, dump=True) if b.get('ifindex') == ifindex], [],
+            'no binding of the device left')
+    wait(lambda: held_blocks() <= held, 60, 'the huge pages reserved given back')
+
+
 def channel_shrink() -> None:
     f = NetdevFamily()
     name, ifindex = nsim(4)
@@ -175,7 +270,7 @@ def main() -> None:
     if not (NSIM / 'new_device').exists():
         print('KTAP version 1\n1..0 # SKIP no netdevsim')
         sys.exit(4)
-    cases = [refuse_before_reserve, channel_shrink, nid_bounds]
+    cases = [refuse_before_reserve, channel_shrink, nid_bounds, moved_while_reserving]
     if sys.argv[1:]:
         cases = [c for c in cases if c.__name__ in sys.argv[1:]]
     ksft_run(cases)
