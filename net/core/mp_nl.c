@@ -102,10 +102,16 @@ cancel:
  */
 void mp_nl_notify(struct mp_binding *mb, u32 cmd)
 {
-	struct net *net = mb->net ?: &init_net;
+	struct net *net = mb->net;
 	struct sk_buff *ntf;
 
 	ASSERT_RTNL();
+	/* An orphaned binding (its namespace gone) is listed in the initial
+	 * namespace to CAP_NET_ADMIN only (mp_nl_visible()); the mgmt group
+	 * takes any listener, so it is not announced there.
+	 */
+	if (!net)
+		return;
 	if (!genl_has_listeners(&netdev_nl_family, net, NETDEV_NLGRP_MGMT))
 		return;
 	ntf = genlmsg_new(GENLMSG_DEFAULT_SIZE, GFP_KERNEL);

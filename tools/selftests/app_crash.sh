@@ -86,6 +86,48 @@ orphans_listed() {
 	((seen > 0))
 }
 
+# orphans_unannounced IDS...: root changes the orphaned bindings of IDS
+# (a trim, or a cap); a listener of the mgmt group without CAP_NET_ADMIN
+# in the initial namespace must hear nothing of them. Then a binding of
+# a netdevsim device there, which it must hear: its add notification
+# comes after the changes', so once it is printed the changes would have
+# been too.
+orphans_unannounced() {
+	local out=$HP_TMP/monitor.out err=$HP_TMP/monitor.err nsim=$((5000 + $$ % 1000))
+	local mon id dev cid changed=() heard rc=0
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		--bounding-set=-all "$HUGEPOOL" monitor > "$out" 2> "$err" &
+	mon=$!
+	hp_cleanup_add monitor "kill $mon"
+	hp_until $((SECONDS + 30)) grep -q 'waiting for binding notifications' "$err" ||
+		{ hp_log "the monitor did not start: $(< "$err")"; rc=1; }
+	for id; do
+		"$HUGEPOOL" set "$id" trim > /dev/null 2>&1 ||
+			"$HUGEPOOL" set "$id" cap 4096 > /dev/null 2>&1 || continue
+		changed+=("$id")
+	done
+	echo "$nsim 1 1" > /sys/bus/netdevsim/new_device
+	hp_cleanup_add "nsim $nsim" "echo $nsim > /sys/bus/netdevsim/del_device"
+	hp_until $((SECONDS + 10)) test -d "/sys/bus/netdevsim/devices/netdevsim$nsim/net"
+	dev=$(ls "/sys/bus/netdevsim/devices/netdevsim$nsim/net" 2>/dev/null)
+	cid=$("$HUGEPOOL" bind "${dev:-none}" 0 cap 64 2>/dev/null)
+	hp_until $((SECONDS + 30)) grep -q "^add binding ${cid:-none} " "$out" ||
+		{ hp_log "the monitor did not hear binding ${cid:-none} of ${dev:-no device}"; rc=1; }
+	kill "$mon"
+	wait "$mon" 2>/dev/null
+	hp_cleanup_drop monitor
+	[[ -z $cid ]] || "$HUGEPOOL" unbind "$cid" > /dev/null
+	echo "$nsim" > /sys/bus/netdevsim/del_device
+	hp_cleanup_drop "nsim $nsim"
+	heard=$(grep -v " binding ${cid:-none} " "$out" | tr '\n' ';')
+	hp_log "orphaned bindings changed by root: ${changed[*]:-none}; heard by nobody besides" \
+		"binding ${cid:-none}: ${heard:-nothing}"
+	for id in "${changed[@]}"; do
+		! grep -q " binding $id " "$out" || rc=1
+	done
+	((${#changed[@]} > 0 && rc == 0))
+}
+
 # The receiver listens, then is flooded with QUEUES streams until data
 # arrives; sets SERVER and CLIENT. The server runs iperf3 itself (ip netns
 # exec execs it).
@@ -139,6 +181,8 @@ crash() {
 		"$MP_NOW" -eq "$PP_NOW" || hp_dump "$file"
 	hp_check "$name: the orphaned bindings: listed to CAP_NET_ADMIN, not to a user without it" \
 		orphans_listed "${ids[@]}"
+	hp_check "$name: a change to an orphaned binding: announced to no listener" \
+		orphans_unannounced "${ids[@]}"
 
 	kill -KILL "$SERVER"		# the application crashes
 	kill -KILL "$CLIENT"
@@ -153,7 +197,7 @@ crash() {
 
 main() {
 	hp_require_root
-	hp_plan 15
+	hp_plan 17
 	hp_kmemleak_clear
 	hp_pp_trace_start || hp_fail_all "no tracefs instance for page_pool_release"
 
