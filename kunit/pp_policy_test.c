@@ -557,8 +557,10 @@ static void pp_test_hold_restore(void *hold)
 /* Trims that releases ask for wait for @hold after growth, for this test. */
 static void pp_test_trim_hold(struct kunit *test, unsigned long hold)
 {
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-			pp_test_hold_restore, (void *)mp_huge_trim_hold), 0);
+	void *was = (void *)mp_huge_trim_hold;
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, pp_test_hold_restore,
+							was), 0);
 	mp_huge_trim_hold = hold;
 }
 

@@ -1345,8 +1345,8 @@ static void mp_huge_grow_work(struct work_struct *work)
 	mp_huge_binding_put(b);
 }
 
-/* What releases asked for: the blocks the policy let go go back, down to
- * the reservation and only once the binding has not grown for
+/* What releases asked for: the blocks the policy let go are given back,
+ * down to the reservation and only once the binding has not grown for
  * mp_huge_trim_hold; or, over the maximum (lowered live), down to it at
  * once. The growth target comes down with what is kept, so the next
  * growth is a block at a time again.
