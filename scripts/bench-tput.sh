@@ -115,7 +115,8 @@ main() {
 		return 1
 	fi
 	table > "$TABLE"
-	cat "$TABLE"
+	# as the figures report has it: pasted, not rewritten
+	awk -f "$TOP/scripts/rst-tables.awk" "$TABLE" | tee "${TABLE%.md}.rst"
 }
 
 main "$@"
