@@ -46,7 +46,7 @@ declare -A LONG_TESTS=(
 	[nic]="vmxnet3_rx:none@900"
 )
 # what else tools/selftests holds: no test of its own
-HELPERS=(lib.sh nic_lib.sh flood_lib.sh run.sh pp_sample.py nlfuzz.py alloc_nth.py fragment.py splice_hold.py)
+HELPERS=(lib.sh nic_lib.sh flood_lib.sh run.sh pp_sample.py nlfuzz.py nlspec_fuzz.py alloc_nth.py fragment.py splice_hold.py)
 # the seconds of a test named without @seconds (make selftests TESTS=...)
 DEFAULT_LIMIT=1500
 
