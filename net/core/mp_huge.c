@@ -1356,10 +1356,11 @@ static void mp_huge_trim_work(struct work_struct *work)
 	struct mp_huge_binding *b = container_of(to_delayed_work(work),
 						 struct mp_huge_binding,
 						 trim_work);
-	unsigned long hold_end;
+	unsigned long hold_end, now;
 	unsigned int keep;
 
 	mutex_lock(&b->lock);
+	now = jiffies;		/* once: hold_end - now must not wrap */
 	if (mp_huge_over_max(b)) {
 		keep = READ_ONCE(b->params.max_blocks);
 	} else {
@@ -1367,14 +1368,14 @@ static void mp_huge_trim_work(struct work_struct *work)
 		if (b->nr_blocks <= keep)
 			goto unlock;
 		hold_end = b->grown_at + READ_ONCE(mp_huge_trim_hold);
-		if (time_before(jiffies, hold_end)) {
+		if (time_before(now, hold_end)) {
 			/* again when the hold ends, unless this work holds
 			 * the last reference: the teardown gives all back
 			 */
 			if (refcount_read(&b->mb.ref) > 1) {
 				mp_binding_get(&b->mb);
 				if (!queue_delayed_work(mp_wq, &b->trim_work,
-							hold_end - jiffies))
+							hold_end - now))
 					mp_huge_binding_put(b);
 			}
 			goto unlock;
