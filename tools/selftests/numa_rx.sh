@@ -177,16 +177,20 @@ NODE0_HUGETLB=/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugep
 # 0; never one of node 1. Traffic on CPU 0, so that nothing but the
 # binding's own choice of node is tested.
 scarce_case() {
-	local what="node 0 without a free 2 MiB block" id fails falls on off unknown
+	local what="node 0 without a free 2 MiB block" id fails falls on off unknown free0 free1
 	echo 100000 > "$NODE0_HUGETLB"
 	hp_cleanup_add hugetlb "echo 0 > $NODE0_HUGETLB"
-	hp_log "$what: node 0 hugetlb pages $(< "$NODE0_HUGETLB"), free 2 MiB blocks: node 0 $(free_2m_node 0), node 1 $(free_2m_node 1)"
-	if [[ $(free_2m_node 0) != 0 || $(free_2m_node 1) == 0 ]]; then
-		hp_not_ok "$what: the scarcity (node 0 none free, node 1 some)"
+	# one reading: the kernel frees and merges blocks meanwhile. One free
+	# block on node 0 still leaves the test its power: the binding needs
+	# more, and without node-local growth it takes the rest from node 1
+	free0=$(free_2m_node 0) free1=$(free_2m_node 1)
+	hp_log "$what: node 0 hugetlb pages $(< "$NODE0_HUGETLB"), free 2 MiB blocks: node 0 $free0, node 1 $free1"
+	if ((free0 > 1 || free1 == 0)); then
+		hp_not_ok "$what: the scarcity (node 0 one free at most, node 1 some)"
 		hp_not_ok "$what: no huge page taken from node 1"
 		hp_not_ok "$what: growth failed and said so, or compaction made a block of node 0"
 	else
-		hp_ok "$what: the scarcity (node 0 none free, node 1 some)"
+		hp_ok "$what: the scarcity (node 0 one free at most, node 1 some)"
 		id=$(hp bind vb 0-3 huge blocks 0 max 4 nid 0 2>/dev/null)
 		hold_trace_on
 		ip -n "$HP_NSB" link set dev vb xdpdrv obj "$(hp_xdp_obj)" sec xdp
