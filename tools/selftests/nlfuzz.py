@@ -46,6 +46,7 @@ NLM_F_ACK = 4
 NLM_F_DUMP = 0x300
 NLMSG_ERROR = 2
 NLMSG_DONE = 3
+NLM_F_ACK_TLVS = 0x200
 NLA_F_NESTED = 1 << 15
 
 # netdev family (Documentation/netlink/specs/netdev.yaml)
@@ -81,14 +82,16 @@ class Genl:
         self.sock.send(msg)
         return self.seq
 
-    def recv_all(self, seq):
-        """Replies to @seq: (error, [payloads])."""
+    def recv_ack(self, seq):
+        """Replies to @seq: (error, {extended ack TLV type: value},
+        [payloads]). The TLVs come with NETLINK_EXT_ACK and, past the
+        echoed request, NETLINK_CAP_ACK on the socket."""
         out = []
         while True:
             data = self.sock.recv(self.bufsize)
             off = 0
             while off < len(data):
-                length, mtype, _, mseq, _ = struct.unpack_from('=IHHII', data, off)
+                length, mtype, flags, mseq, _ = struct.unpack_from('=IHHII', data, off)
                 if length < 16:
                     raise RuntimeError('short netlink message')
                 payload = data[off + 16:off + length]
@@ -96,10 +99,18 @@ class Genl:
                 if mseq != seq:
                     continue
                 if mtype == NLMSG_ERROR:
-                    return -struct.unpack_from('=i', payload)[0], out
+                    ack = {}
+                    if flags & NLM_F_ACK_TLVS:
+                        ack = dict(attrs_of(payload[4 + 16:]))
+                    return -struct.unpack_from('=i', payload)[0], ack, out
                 if mtype == NLMSG_DONE:
-                    return 0, out
+                    return 0, {}, out
                 out.append(payload[4:])
+
+    def recv_all(self, seq):
+        """Replies to @seq: (error, [payloads])."""
+        err, _, out = self.recv_ack(seq)
+        return err, out
 
     def resolve(self, name):
         seq = self.send(GENL_ID_CTRL, CTRL_CMD_GETFAMILY,

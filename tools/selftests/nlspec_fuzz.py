@@ -46,9 +46,6 @@ from nlfuzz import Genl, attrs_of, nla, seed_of, uint  # noqa: E402
 SOL_NETLINK = 270
 NETLINK_CAP_ACK = 10
 NETLINK_EXT_ACK = 11
-NLMSG_ERROR = 2
-NLMSG_DONE = 3
-NLM_F_ACK_TLVS = 0x200
 NLMSGERR_ATTR_MSG, NLMSGERR_ATTR_OFFS, NLMSGERR_ATTR_MISS_TYPE = 1, 2, 5
 NLA_F_NESTED = 1 << 15
 
@@ -106,30 +103,6 @@ class Genlx(Genl):
         super().__init__()
         self.sock.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)
         self.sock.setsockopt(SOL_NETLINK, NETLINK_CAP_ACK, 1)
-
-    def recv_ack(self, seq):
-        out = []
-        while True:
-            data = self.sock.recv(self.bufsize)
-            off = 0
-            while off < len(data):
-                length, mtype, flags, mseq, _ = struct.unpack_from('=IHHII', data, off)
-                if length < 16:
-                    raise RuntimeError('short netlink message')
-                payload = data[off + 16:off + length]
-                off += (length + 3) & ~3
-                if mseq != seq:
-                    continue
-                if mtype == NLMSG_ERROR:
-                    err = -struct.unpack_from('=i', payload)[0]
-                    ack = {}
-                    if flags & NLM_F_ACK_TLVS:
-                        for t, v in attrs_of(payload[4 + 16:]):
-                            ack[t] = v
-                    return err, ack, out
-                if mtype == NLMSG_DONE:
-                    return 0, {}, out
-                out.append(payload[4:])
 
     def ask(self, cmd, attrs, dump=False):
         flags = 1 | (0x300 if dump else 4)
