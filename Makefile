@@ -41,7 +41,7 @@ kunit-x86: kernel
 selftests: kernel
 	$(S)/selftests.sh $(TESTS)
 
-## check         every test in two lanes (~37 min warm, ~66 cold on AMD EPYC); "N passed, N failed, N skipped"
+## check         every test in two lanes (~35 min warm, ~66 cold on AMD EPYC); "N passed, N failed, N skipped"
 check:
 	$(S)/check.sh
 
