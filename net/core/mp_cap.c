@@ -472,8 +472,11 @@ static void mp_cap_lost_work(struct work_struct *work)
 	mp_cap_lost_scan(b, false);
 	if (xa_empty(&b->lost)) {
 		clear_bit(0, &b->lost_armed);
+		/* the clear before the second look, against the loser's store
+		 * before its test_and_set_bit(): a page lost meanwhile armed
+		 * nothing (it saw the bit set), and is seen here
+		 */
 		smp_mb__after_atomic();
-		/* a page lost meanwhile armed nothing: it saw the bit set */
 		if (xa_empty(&b->lost) || test_and_set_bit(0, &b->lost_armed)) {
 			mp_cap_binding_put(b);
 			return;
