@@ -1216,7 +1216,9 @@ static void mp_huge_kick_trim(struct mp_huge_binding *b)
 		mp_huge_binding_put(b);
 }
 
-/* Free the blocks marked returning. */
+/* Free the blocks marked returning; the maximum flag and the growth
+ * target follow. Every trim ends here.
+ */
 static unsigned int mp_huge_free_returning(struct mp_huge_binding *b,
 					   enum mp_huge_block_reason reason)
 {
@@ -1231,6 +1233,12 @@ static unsigned int mp_huge_free_returning(struct mp_huge_binding *b,
 	}
 	mp_huge_stat_add(b, returned, n);
 	mp_huge_note_max(b);
+	/* the growth target comes down with what is kept, so the next
+	 * growth is a block at a time again; a trim that gave nothing back
+	 * leaves a growth asked for meanwhile alone
+	 */
+	if (n && READ_ONCE(b->want_blocks) > b->nr_blocks)
+		WRITE_ONCE(b->want_blocks, b->nr_blocks);
 	return n;
 }
 
@@ -1383,8 +1391,6 @@ static void mp_huge_trim_work(struct work_struct *work)
 	}
 	mp_huge_stat_add(b, trims, 1);
 	mp_huge_trim_parked(b, MP_HUGE_BLOCK_PARKED_WHOLE, keep);
-	if (READ_ONCE(b->want_blocks) > b->nr_blocks)
-		WRITE_ONCE(b->want_blocks, b->nr_blocks);
 unlock:
 	mutex_unlock(&b->lock);
 	mp_huge_binding_put(b);
@@ -1411,8 +1417,6 @@ unsigned int mp_huge_trim(struct mp_huge_binding *binding)
 	mp_huge_stat_add(binding, trims, 1);
 	mp_huge_do_trim(binding, 0);
 	before -= binding->nr_blocks;
-	if (READ_ONCE(binding->want_blocks) > binding->nr_blocks)
-		WRITE_ONCE(binding->want_blocks, binding->nr_blocks);
 	mutex_unlock(&binding->lock);
 	return before;
 }
