@@ -61,6 +61,9 @@ in_sync() {
 	[[ $MP_NOW == "$PP_NOW" ]]
 }
 
+# setpriv's arguments for a user without capabilities (nobody)
+NOBODY=(--reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all)
+
 # shown_ids [setpriv ARGS]: the binding ids mp-binding-get lists in the
 # initial netns (hugepool show), as root or as setpriv makes the caller
 shown_ids() {
@@ -75,8 +78,7 @@ shown_ids() {
 orphans_listed() {
 	local root user id seen=0
 	root=$(shown_ids)
-	user=$(shown_ids --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
-		--bounding-set=-all)
+	user=$(shown_ids "${NOBODY[@]}")
 	hp_log "of bindings $*: listed as root: ${root:-none};" \
 		"as nobody without capabilities: ${user:-none}"
 	for id; do
@@ -95,8 +97,7 @@ orphans_listed() {
 orphans_unannounced() {
 	local out=$HP_TMP/monitor.out err=$HP_TMP/monitor.err nsim=$((5000 + $$ % 1000))
 	local mon id dev cid changed=() heard rc=0
-	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
-		--bounding-set=-all "$HUGEPOOL" monitor > "$out" 2> "$err" &
+	setpriv "${NOBODY[@]}" "$HUGEPOOL" monitor > "$out" 2> "$err" &
 	mon=$!
 	hp_cleanup_add monitor "kill $mon"
 	hp_until $((SECONDS + 30)) grep -q 'waiting for binding notifications' "$err" ||
